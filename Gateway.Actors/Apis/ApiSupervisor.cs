@@ -1,0 +1,65 @@
+using Akka.Actor;
+using Akka.Event;
+using Gateway.Actors.Configuration;
+using Gateway.Actors.Connections;
+using Gateway.Actors.Routing;
+using static Gateway.Actors.Apis.ApiSupervisorProtocol;
+
+namespace Gateway.Actors.Apis;
+
+/// <summary>
+/// Parent of the API actors: creates one per configured API and publishes the route table that maps
+/// listen paths to them.
+/// </summary>
+public sealed class ApiSupervisor : ReceiveActor
+{
+    private readonly List<ApiRoute> _routes = new();
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+
+    public ApiSupervisor(IReadOnlyList<ApiDefinition> apis, RouteTableHolder holder)
+    {
+        foreach (var api in apis)
+        {
+            var invoker = UpstreamHandlers.Create(api);
+            var actor = Context.ActorOf(ApiActor.Props(api, invoker), api.Id);
+            _routes.Add(new ApiRoute(api, actor, invoker));
+            _log.Info("API {ApiId} ({ApiName}) listens on {ListenPath} and forwards to {Targets}",
+                api.Id, api.Name, api.ListenPath, string.Join(", ", api.TargetUrls));
+        }
+
+        holder.Publish(new RouteTable(_routes));
+
+        Receive<CloseAllConnections>(close =>
+        {
+            foreach (var route in _routes)
+            {
+                route.Actor.Tell(new ConnectionProtocol.CloseConnections(close.CloseCode, close.Reason));
+            }
+
+            Sender.Tell(new ConnectionsClosing(_routes.Count));
+        });
+        ReceiveAsync<GetAllConnections>(async _ =>
+        {
+            var sender = Sender;
+            var listings = await Task.WhenAll(_routes.Select(route =>
+                route.Actor.Ask<ConnectionProtocol.ConnectionsListed>(new ConnectionProtocol.GetConnections(), TimeSpan.FromSeconds(5))));
+            sender.Tell(new AllConnectionsListed(listings));
+        });
+    }
+
+    public static Props Props(IReadOnlyList<ApiDefinition> apis, RouteTableHolder holder) =>
+        Akka.Actor.Props.Create(() => new ApiSupervisor(apis, holder));
+
+    // An API actor's state is its live connections; a restart would drop every one of them, so a
+    // failure in its own code is logged and the actor resumes.
+    protected override SupervisorStrategy SupervisorStrategy() =>
+        new OneForOneStrategy(error => Directive.Resume);
+
+    protected override void PostStop()
+    {
+        foreach (var route in _routes)
+        {
+            route.Invoker.Dispose();
+        }
+    }
+}

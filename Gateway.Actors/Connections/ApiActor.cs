@@ -1,0 +1,160 @@
+using Akka.Actor;
+using Gateway.Actors.Configuration;
+using static Gateway.Actors.Connections.ConnectionProtocol;
+
+namespace Gateway.Actors.Connections;
+
+/// <summary>
+/// Owns one API's WebSocket connections: admits upgrades, spawns a client leg and an upstream leg for
+/// each, watches both, and logs one summary line when both have stopped.
+/// </summary>
+public sealed class ApiActor : ReceiveActor
+{
+    private readonly ApiDefinition _api;
+    private readonly HttpMessageInvoker _invoker;
+    private readonly Dictionary<string, LiveConnection> _connections = new();
+    private readonly Dictionary<IActorRef, LiveConnection> _byLeg = new();
+    private static readonly Serilog.ILogger SummaryLog = Serilog.Log.ForContext<ApiActor>();
+    private bool _closing;
+
+    public ApiActor(ApiDefinition api, HttpMessageInvoker invoker)
+    {
+        _api = api;
+        _invoker = invoker;
+
+        Receive<OpenConnection>(Open);
+        Receive<Terminated>(OnLegStopped);
+        Receive<CloseConnections>(CloseAll);
+        Receive<GetConnections>(_ => Sender.Tell(ListConnections()));
+    }
+
+    public static Props Props(ApiDefinition api, HttpMessageInvoker invoker) =>
+        Akka.Actor.Props.Create(() => new ApiActor(api, invoker));
+
+    // A failed leg has lost its socket, so restarting it would only hide the failure: stop it, and the
+    // DeathWatch below ends the connection cleanly.
+    protected override SupervisorStrategy SupervisorStrategy() => Akka.Actor.SupervisorStrategy.StoppingStrategy;
+
+    private void Open(OpenConnection open)
+    {
+        if (_closing)
+        {
+            Sender.Tell(new ConnectionRefused(open.ConnectionId, ForwardingOutcome.ShuttingDown, "the gateway is shutting down"));
+            return;
+        }
+
+        if (_api.WebSocketLimits.MaxConnections is { } max && _connections.Count >= max)
+        {
+            Sender.Tell(new ConnectionRefused(
+                open.ConnectionId,
+                ForwardingOutcome.ConnectionLimitReached,
+                $"the API already has {max} live WebSocket connections, its max-connections limit"));
+            return;
+        }
+
+        var stats = new ConnectionStats();
+        var clientLeg = Context.ActorOf(ClientLeg.Props(open.ConnectionId, stats), $"client-{open.ConnectionId}");
+        var upstreamLeg = Context.ActorOf(
+            UpstreamLeg.Props(open.ConnectionId, _api, open.Request, _invoker, Sender, clientLeg, stats),
+            $"upstream-{open.ConnectionId}");
+        Context.Watch(clientLeg);
+        Context.Watch(upstreamLeg);
+
+        var connection = new LiveConnection(open, stats, DateTimeOffset.UtcNow, clientLeg, upstreamLeg);
+        _connections.Add(open.ConnectionId, connection);
+        _byLeg.Add(clientLeg, connection);
+        _byLeg.Add(upstreamLeg, connection);
+    }
+
+    private void OnLegStopped(Terminated terminated)
+    {
+        if (!_byLeg.Remove(terminated.ActorRef, out var connection))
+        {
+            return;
+        }
+
+        connection.LiveLegs--;
+        if (connection.LiveLegs > 0)
+        {
+            return;
+        }
+
+        _connections.Remove(connection.Open.ConnectionId);
+        var summary = Summarize(connection);
+        if (summary.BytesToClient + summary.BytesToUpstream > 0 || summary.ClosedBy.Length > 0)
+        {
+            // Serilog directly: Akka's logging adapter takes at most six template arguments.
+            SummaryLog.Information(
+                "WebSocket {ConnectionId} on {ApiId} from {ClientAddress} to {Upstream} closed by {ClosedBy} after {DurationMs} ms: " +
+                "{BytesToUpstream} bytes in {FramesToUpstream} frames up, {BytesToClient} bytes in {FramesToClient} frames down, " +
+                "close codes client {ClientCloseCode} upstream {UpstreamCloseCode} gateway {GatewayCloseCode}",
+                summary.ConnectionId, summary.ApiId, summary.ClientAddress, summary.Upstream, summary.ClosedBy, (long)summary.Duration.TotalMilliseconds,
+                summary.BytesToUpstream, summary.FramesToUpstream, summary.BytesToClient, summary.FramesToClient,
+                summary.ClientCloseCode, summary.UpstreamCloseCode, summary.GatewayCloseCode);
+        }
+
+        connection.Open.Completion.TrySetResult(summary);
+    }
+
+    private void CloseAll(CloseConnections close)
+    {
+        _closing = close.CloseCode is CloseCodes.GoingAway;
+        foreach (var connection in _connections.Values)
+        {
+            var stop = new StopAndClose(close.CloseCode, close.Reason);
+            connection.ClientLeg.Tell(stop);
+            connection.UpstreamLeg.Tell(stop);
+        }
+    }
+
+    private ConnectionsListed ListConnections() => new(
+        _api.Id,
+        _connections.Values
+            .Select(connection => new ConnectionInfo(
+                connection.Open.ConnectionId,
+                connection.Open.Request.ClientAddress,
+                connection.Open.Request.Target,
+                connection.OpenedAt))
+            .ToArray(),
+        Context.GetChildren().Count());
+
+    private ConnectionSummary Summarize(LiveConnection connection)
+    {
+        var stats = connection.Stats;
+        return new ConnectionSummary(
+            _api.Id,
+            connection.Open.ConnectionId,
+            connection.Open.Request.ClientAddress,
+            connection.Open.Request.Target,
+            DateTimeOffset.UtcNow - connection.OpenedAt,
+            stats.BytesToUpstream,
+            stats.BytesToClient,
+            stats.FramesToUpstream,
+            stats.FramesToClient,
+            stats.MessagesToUpstream,
+            stats.MessagesToClient,
+            stats.ClientCloseCode,
+            stats.UpstreamCloseCode,
+            stats.GatewayCloseCode,
+            stats.ClosedBy);
+    }
+
+    private sealed class LiveConnection
+    {
+        public LiveConnection(OpenConnection open, ConnectionStats stats, DateTimeOffset openedAt, IActorRef clientLeg, IActorRef upstreamLeg)
+        {
+            Open = open;
+            Stats = stats;
+            OpenedAt = openedAt;
+            ClientLeg = clientLeg;
+            UpstreamLeg = upstreamLeg;
+        }
+
+        public OpenConnection Open { get; }
+        public ConnectionStats Stats { get; }
+        public DateTimeOffset OpenedAt { get; }
+        public IActorRef ClientLeg { get; }
+        public IActorRef UpstreamLeg { get; }
+        public int LiveLegs { get; set; } = 2;
+    }
+}

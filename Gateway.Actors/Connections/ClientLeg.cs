@@ -1,0 +1,51 @@
+using Akka.Actor;
+using static Gateway.Actors.Connections.ConnectionProtocol;
+
+namespace Gateway.Actors.Connections;
+
+/// <summary>
+/// The client leg of a proxied WebSocket: reads the client and writes to the upstream, masking the
+/// close frames it writes itself, as a client must.
+/// </summary>
+internal sealed class ClientLeg : TunnelLeg
+{
+    public ClientLeg(string connectionId, ConnectionStats stats)
+        : base(connectionId, stats)
+    {
+        Receive<StartPumping>(start =>
+        {
+            Sibling = Sender;
+            StartPump(start.Tunnel);
+        });
+
+        // The upstream leg ended before the tunnel opened (rejected handshake, failure, abandoned upgrade).
+        Receive<PeerFinished>(_ => Context.Stop(Self));
+        Receive<StopAndClose>(_ => { });
+    }
+
+    public static Props Props(string connectionId, ConnectionStats stats) =>
+        Akka.Actor.Props.Create(() => new ClientLeg(connectionId, stats));
+
+    protected override string SourceName => "client";
+
+    protected override int SourceLostCloseCode => CloseCodes.GoingAway;
+
+    protected override bool MaskTowardsDestination => true;
+
+    protected override Stream Source(Tunnel tunnel) => tunnel.Client.Stream;
+
+    protected override Stream Destination(Tunnel tunnel) => tunnel.Upstream;
+
+    protected override FrameObserver Observer(Tunnel tunnel) => tunnel.ClientToUpstream;
+
+    protected override void CloseDestination(Tunnel tunnel) => tunnel.CloseUpstream();
+
+    protected override void RecordStats(FrameObserver observer, long bytes)
+    {
+        Stats.BytesToUpstream = bytes;
+        Stats.FramesToUpstream = observer.Frames;
+        Stats.MessagesToUpstream = observer.Messages;
+        Stats.ClientCloseCode = observer.CloseCode;
+        Stats.ClientCloseReason = observer.CloseReason;
+    }
+}

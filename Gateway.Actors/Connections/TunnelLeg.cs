@@ -1,0 +1,183 @@
+using Akka.Actor;
+using Akka.Event;
+using static Gateway.Actors.Connections.ConnectionProtocol;
+
+namespace Gateway.Actors.Connections;
+
+/// <summary>
+/// One direction of a proxied WebSocket: pumps bytes from its source to its destination, then ends its
+/// direction properly. The client leg and the upstream leg differ only in which stream is which, the
+/// close code they send when their source vanishes, and masking.
+/// </summary>
+/// <remarks>
+/// Bytes never travel through the mailbox: the pump is a copy loop on the thread pool, and the actor
+/// only hears when it ends. Each leg writes only to its own destination, so a close frame the gateway
+/// writes can never interleave with forwarded bytes.
+/// </remarks>
+internal abstract class TunnelLeg : ReceiveActor
+{
+    /// <summary>How long a leg waits for its sibling to finish a close handshake before closing anyway.</summary>
+    internal static readonly TimeSpan CloseGrace = TimeSpan.FromSeconds(1);
+
+    private static readonly TimeSpan CloseFrameWriteTimeout = TimeSpan.FromSeconds(1);
+
+    private Pump? _pump;
+    private StopAndClose? _stopRequest;
+    private bool _peerFinished;
+
+    protected TunnelLeg(string connectionId, ConnectionStats stats)
+    {
+        ConnectionId = connectionId;
+        Stats = stats;
+    }
+
+    protected string ConnectionId { get; }
+
+    protected ConnectionStats Stats { get; }
+
+    protected Tunnel? Tunnel { get; private set; }
+
+    protected IActorRef Sibling { get; set; } = ActorRefs.Nobody;
+
+    protected ILoggingAdapter Log { get; } = Context.GetLogger();
+
+    /// <summary>"client" or "upstream": who this leg reads from.</summary>
+    protected abstract string SourceName { get; }
+
+    /// <summary>Close code sent to the destination when the source vanishes without a close frame.</summary>
+    protected abstract int SourceLostCloseCode { get; }
+
+    protected abstract bool MaskTowardsDestination { get; }
+
+    protected abstract Stream Source(Tunnel tunnel);
+
+    protected abstract Stream Destination(Tunnel tunnel);
+
+    protected abstract FrameObserver Observer(Tunnel tunnel);
+
+    protected abstract void CloseDestination(Tunnel tunnel);
+
+    protected abstract void RecordStats(FrameObserver observer, long bytes);
+
+    /// <summary>Starts copying and switches to the pumping behaviour.</summary>
+    protected void StartPump(Tunnel tunnel)
+    {
+        Tunnel = tunnel;
+        _pump = new Pump(Source(tunnel), Destination(tunnel), Observer(tunnel));
+        _pump.RunAsync().PipeTo(Self, success: result => new PumpEnded(result));
+        Become(Pumping);
+    }
+
+    protected override void PostStop()
+    {
+        // A leg that stops for any reason, a crash included, must not leave its destination open.
+        if (Tunnel is { } tunnel)
+        {
+            CloseDestination(tunnel);
+        }
+    }
+
+    private void Pumping()
+    {
+        Receive<PumpEnded>(ended => OnPumpEnded(ended.Result));
+        Receive<StopAndClose>(OnStopRequested);
+        Receive<PeerFinished>(_ => _peerFinished = true);
+    }
+
+    private void OnStopRequested(StopAndClose request)
+    {
+        _stopRequest ??= request;
+        _pump?.RequestStop();
+    }
+
+    private void OnPumpEnded(PumpResult result)
+    {
+        var tunnel = Tunnel!;
+        var observer = Observer(tunnel);
+        var other = ReferenceEquals(observer, tunnel.ClientToUpstream) ? tunnel.UpstreamToClient : tunnel.ClientToUpstream;
+        RecordStats(observer, result.Bytes);
+        LogPumpEnd(result);
+
+        var closeCode = SourceLostCloseCode;
+        var reason = SourceName == "client" ? "client went away" : "upstream connection lost";
+        if (result.End == PumpEnd.MessageTooBig)
+        {
+            Stats.MarkClosedBy("gateway");
+            Stats.GatewayCloseCode = CloseCodes.MessageTooBig;
+            Sibling.Tell(new StopAndClose(CloseCodes.MessageTooBig, "message too big"));
+            closeCode = CloseCodes.GoingAway;
+            reason = "peer sent a message over the size limit";
+        }
+        else if (_stopRequest is { } stop)
+        {
+            Stats.MarkClosedBy("gateway");
+            Stats.GatewayCloseCode ??= stop.CloseCode;
+            closeCode = stop.CloseCode;
+            reason = stop.Reason;
+        }
+        else if (result.End is PumpEnd.SourceClosed or PumpEnd.SourceFailed)
+        {
+            Stats.MarkClosedBy(SourceName);
+        }
+
+        var decision = TunnelClosing.Decide(result, observer.CloseSeen, other.CloseSeen, _stopRequest is not null);
+        if (decision is LegClosing.SendCloseThenWait or LegClosing.SendCloseThenCloseNow && !DestinationClosed(tunnel))
+        {
+            var closeNow = decision == LegClosing.SendCloseThenCloseNow;
+            WriteCloseFrameAsync(Destination(tunnel), closeCode, reason, MaskTowardsDestination)
+                .PipeTo(Self, success: () => new CloseFrameWritten(closeNow), failure: _ => new CloseFrameWritten(closeNow));
+            Become(() => Receive<CloseFrameWritten>(written => Finish(written.CloseNow)));
+            return;
+        }
+
+        Finish(decision == LegClosing.CloseNow);
+    }
+
+    private void Finish(bool closeNow)
+    {
+        Sibling.Tell(PeerFinished.Instance);
+        if (closeNow || _peerFinished)
+        {
+            Context.Stop(Self);
+            return;
+        }
+
+        Context.System.Scheduler.ScheduleTellOnce(CloseGrace, Self, new GraceExpired(), Self);
+        Become(() =>
+        {
+            Receive<PeerFinished>(_ => Context.Stop(Self));
+            Receive<GraceExpired>(_ => Context.Stop(Self));
+        });
+    }
+
+    private bool DestinationClosed(Tunnel tunnel) =>
+        SourceName == "client" ? tunnel.UpstreamClosed : tunnel.ClientClosed;
+
+    private void LogPumpEnd(PumpResult result)
+    {
+        if (result.Error is null)
+        {
+            return;
+        }
+
+        if (result.End == PumpEnd.SourceFailed && SourceName == "upstream" && !Tunnel!.UpstreamClosed)
+        {
+            Log.Warning(
+                "Connection {ConnectionId}: reading the upstream failed, so the client is closed with {CloseCode}: {Error}",
+                ConnectionId, SourceLostCloseCode, result.Error.Message);
+            return;
+        }
+
+        Log.Debug("Connection {ConnectionId}: {PumpEnd} while pumping from {Source}: {Error}",
+            ConnectionId, result.End, SourceName, result.Error.Message);
+    }
+
+    private static async Task WriteCloseFrameAsync(Stream destination, int code, string reason, bool masked)
+    {
+        using var timeout = new CancellationTokenSource(CloseFrameWriteTimeout);
+        await destination.WriteAsync(CloseFrame.Build(code, reason, masked), timeout.Token).ConfigureAwait(false);
+        await destination.FlushAsync(timeout.Token).ConfigureAwait(false);
+    }
+
+    private sealed record CloseFrameWritten(bool CloseNow);
+}

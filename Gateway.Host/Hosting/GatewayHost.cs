@@ -1,0 +1,133 @@
+using System.Net;
+using Akka.Hosting;
+using Akka.Logger.Serilog;
+using Gateway.Actors.Apis;
+using Gateway.Actors.Configuration;
+using Gateway.Host.Admin;
+using Gateway.Host.Echo;
+using Gateway.Host.Proxy;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Serilog;
+
+namespace Gateway.Host.Hosting;
+
+/// <summary>Builds the gateway's web application: Kestrel listeners, the actor system, the proxy and the admin API.</summary>
+public static class GatewayHost
+{
+    private const string ListenerKindItem = "gateway.listener-kind";
+
+    public static WebApplication Build(LoadedConfig config)
+    {
+        var settings = config.Gateway;
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.Services.AddSerilog(Log.Logger, dispose: false);
+        builder.Services.AddRoutingCore();
+        builder.Services.Configure<HostOptions>(options => options.ShutdownTimeout = settings.DrainTimeout + TimeSpan.FromSeconds(5));
+
+        var endpoints = new GatewayEndpoints();
+        var routes = new RouteTableHolder();
+        builder.Services.AddSingleton(settings);
+        builder.Services.AddSingleton(endpoints);
+        builder.Services.AddSingleton(routes);
+        builder.Services.AddSingleton<WebSocketProxy>();
+        builder.Services.AddSingleton<HttpProxy>();
+        builder.Services.AddHttpForwarder();
+        builder.Services.AddHostedService<DrainService>();
+
+        builder.Services.AddAkka("gateway", akka =>
+        {
+            akka.AddHocon(config.Root, HoconAddMode.Prepend);
+            akka.ConfigureLoggers(loggers =>
+            {
+                loggers.ClearLoggers();
+                loggers.AddLogger<SerilogLogger>();
+                loggers.WithDefaultLogMessageFormatter<SerilogLogMessageFormatter>();
+            });
+            akka.WithActors((system, registry) =>
+            {
+                var supervisor = system.ActorOf(ApiSupervisor.Props(settings.Apis, routes), "apis");
+                registry.Register<ApiSupervisor>(supervisor);
+            });
+        });
+
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            foreach (var listener in settings.Listeners)
+            {
+                Listen(kestrel, endpoints, ListenerKind.Client, listener.Host, listener.Port);
+            }
+
+            if (settings.Admin.Enabled)
+            {
+                Listen(kestrel, endpoints, ListenerKind.Admin, settings.Admin.Host, settings.Admin.Port);
+            }
+
+            if (settings.EchoUpstream.Enabled)
+            {
+                Listen(kestrel, endpoints, ListenerKind.Echo, settings.EchoUpstream.Host, settings.EchoUpstream.Port);
+            }
+        });
+
+        var app = builder.Build();
+        app.UseWebSockets();
+        app.Use((context, next) => KindOf(context) switch
+        {
+            ListenerKind.Admin => AdminEndpoints.HandleAsync(context),
+            ListenerKind.Echo => EchoHandler.HandleAsync(context),
+            _ when context.Request.Path == "/hello" => AdminEndpoints.HelloAsync(context),
+            _ => next(context),
+        });
+        app.UseMiddleware<ProxyMiddleware>();
+        return app;
+    }
+
+    /// <summary>Builds a web application that only runs the echo upstream, for <c>Gateway.Host echo</c>.</summary>
+    public static WebApplication BuildEcho(string host, int port)
+    {
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.Services.AddSerilog(Log.Logger, dispose: false);
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            Listen(kestrel, new GatewayEndpoints(), ListenerKind.Echo, host, port);
+        });
+        var app = builder.Build();
+        app.UseWebSockets();
+        app.Run(EchoHandler.HandleAsync);
+        return app;
+    }
+
+    private static ListenerKind KindOf(HttpContext context) =>
+        context.Features.Get<IConnectionItemsFeature>()?.Items.TryGetValue(ListenerKindItem, out var kind) == true
+            ? (ListenerKind)kind!
+            : ListenerKind.Client;
+
+    private static void Listen(KestrelServerOptions kestrel, GatewayEndpoints endpoints, ListenerKind kind, string host, int port)
+    {
+        void Configure(ListenOptions options)
+        {
+            options.Protocols = HttpProtocols.Http1;
+            options.Use(next => connection =>
+            {
+                connection.Items[ListenerKindItem] = kind;
+                return next(connection);
+            });
+            endpoints.Add(kind, options);
+        }
+
+        switch (host)
+        {
+            case "localhost":
+                kestrel.Listen(IPAddress.Loopback, port, Configure);
+                break;
+            case "*":
+                kestrel.ListenAnyIP(port, Configure);
+                break;
+            default:
+                kestrel.Listen(IPAddress.Parse(host), port, Configure);
+                break;
+        }
+    }
+}

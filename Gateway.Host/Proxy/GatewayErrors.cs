@@ -1,0 +1,52 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Gateway.Actors.Connections;
+
+namespace Gateway.Host.Proxy;
+
+/// <summary>
+/// Writes the errors the gateway produces itself as JSON <c>{"error": "..."}</c>, mapping each
+/// <see cref="ForwardingOutcome"/> to one status code here and nowhere else.
+/// </summary>
+public static class GatewayErrors
+{
+    // Relaxed escaping keeps quotes and apostrophes readable in messages; the body is never HTML.
+    private static readonly JsonSerializerOptions JsonOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public static int StatusCode(ForwardingOutcome outcome) => outcome switch
+    {
+        ForwardingOutcome.NoRoute => StatusCodes.Status404NotFound,
+        ForwardingOutcome.WebSocketsDisabled => StatusCodes.Status400BadRequest,
+        ForwardingOutcome.InvalidUpgrade => StatusCodes.Status400BadRequest,
+        ForwardingOutcome.ConnectionLimitReached => StatusCodes.Status429TooManyRequests,
+        ForwardingOutcome.UpstreamUnreachable => StatusCodes.Status502BadGateway,
+        ForwardingOutcome.UpstreamInvalidResponse => StatusCodes.Status502BadGateway,
+        ForwardingOutcome.UpstreamTimedOut => StatusCodes.Status504GatewayTimeout,
+        ForwardingOutcome.ShuttingDown => StatusCodes.Status503ServiceUnavailable,
+        _ => StatusCodes.Status500InternalServerError,
+    };
+
+    public static Task WriteAsync(HttpContext context, ForwardingOutcome outcome, string message)
+    {
+        var response = context.Response;
+        response.Clear();
+        response.StatusCode = StatusCode(outcome);
+        if (outcome == ForwardingOutcome.ConnectionLimitReached)
+        {
+            response.Headers.RetryAfter = "1";
+        }
+
+        return WriteJsonAsync(context, response.StatusCode, message);
+    }
+
+    public static async Task WriteJsonAsync(HttpContext context, int statusCode, string message)
+    {
+        var response = context.Response;
+        response.StatusCode = statusCode;
+        response.ContentType = "application/json; charset=utf-8";
+        response.Headers.CacheControl = "no-store";
+        await JsonSerializer.SerializeAsync(response.Body, new ErrorBody(message), JsonOptions, context.RequestAborted);
+    }
+
+    private sealed record ErrorBody(string error);
+}

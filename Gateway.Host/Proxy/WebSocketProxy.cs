@@ -1,0 +1,230 @@
+using System.Net.Http.Headers;
+using Akka.Actor;
+using Gateway.Actors.Connections;
+using Gateway.Actors.Routing;
+using Microsoft.AspNetCore.Http.Features;
+using static Gateway.Actors.Connections.ConnectionProtocol;
+
+namespace Gateway.Host.Proxy;
+
+/// <summary>
+/// Proxies one WebSocket upgrade: asks the API actor to send it upstream, relays the answer, and on a
+/// 101 upgrades the client and hands the connection to the actor pair.
+/// </summary>
+/// <remarks>
+/// Steps:
+/// 1. Check the handshake and build the upstream request (hop-by-hop headers out, Host and X-Forwarded-* in).
+/// 2. Ask the API actor to admit the connection and send the handshake; it replies with the answer.
+/// 3. Relay a non-101 answer as it is, or an error as JSON.
+/// 4. On a 101, lift the request limits that would cut a long-lived connection, relay the headers and upgrade.
+/// 5. Attach the client to the upstream leg and wait until the pair closes the client side.
+/// </remarks>
+public sealed class WebSocketProxy
+{
+    private static long s_nextConnectionId;
+
+    private readonly ILogger<WebSocketProxy> _logger;
+
+    public WebSocketProxy(ILogger<WebSocketProxy> logger)
+    {
+        _logger = logger;
+    }
+
+    /// <summary>True for an HTTP/1.1 WebSocket upgrade: Connection lists "upgrade" and Upgrade lists "websocket".</summary>
+    public static bool IsUpgrade(HttpRequest request) =>
+        ForwardedHeaders.HasToken(request.Headers.Connection, "upgrade")
+        && ForwardedHeaders.HasToken(request.Headers.Upgrade, "websocket");
+
+    public async Task ProxyAsync(HttpContext context, ApiRoute route, Uri target)
+    {
+        var api = route.Definition;
+
+        // 1. Check the handshake and build the upstream request.
+        var problem = ValidateHandshake(context.Request);
+        var upgradeFeature = context.Features.Get<IHttpUpgradeFeature>();
+        if (problem is null && upgradeFeature is not { IsUpgradableRequest: true })
+        {
+            problem = "the connection cannot be upgraded (WebSocket upgrades need HTTP/1.1)";
+        }
+
+        if (problem is not null)
+        {
+            await GatewayErrors.WriteAsync(context, ForwardingOutcome.InvalidUpgrade,
+                $"Invalid WebSocket upgrade for API '{api.Name}': {problem}. Send a GET with 'Connection: Upgrade', 'Upgrade: websocket', Sec-WebSocket-Key and 'Sec-WebSocket-Version: 13'.");
+            return;
+        }
+
+        var connectionId = Interlocked.Increment(ref s_nextConnectionId).ToString("x8");
+        var request = new UpgradeRequest(target, BuildHeaders(context, api.PreserveHostHeader, target), ForwardedHeaders.ClientAddress(context));
+
+        // 2. Admit and send upstream. The actor enforces the handshake timeout; the margin here only
+        //    guards against a lost reply.
+        var completion = new TaskCompletionSource<ConnectionSummary>(TaskCreationOptions.RunContinuationsAsynchronously);
+        object answer;
+        try
+        {
+            answer = await route.Actor.Ask(
+                new OpenConnection(connectionId, request, completion),
+                api.Timeouts.Handshake + api.Timeouts.Connect + TimeSpan.FromSeconds(5),
+                context.RequestAborted);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            return;
+        }
+
+        // 3. Relay anything but a 101.
+        switch (answer)
+        {
+            case UpstreamRejected rejected:
+                using (rejected.Response)
+                {
+                    await RelayResponseAsync(context, rejected.Response);
+                }
+
+                return;
+            case UpstreamFailed failed:
+                await GatewayErrors.WriteAsync(context, failed.Outcome, UpstreamFailureMessage(api.Name, failed));
+                return;
+            case ConnectionRefused refused:
+                await GatewayErrors.WriteAsync(context, refused.Outcome, $"WebSocket connection to API '{api.Name}' refused: {refused.Detail}.");
+                return;
+            case not UpstreamAccepted:
+                throw new InvalidOperationException($"Unexpected answer {answer.GetType().Name} to OpenConnection.");
+        }
+
+        // 4. Relay the 101 and upgrade the client.
+        var accepted = (UpstreamAccepted)answer;
+        Stream clientStream;
+        try
+        {
+            LiftRequestLimits(context);
+            foreach (var header in accepted.Headers)
+            {
+                context.Response.Headers[header.Key] = header.Value;
+            }
+
+            // Kestrel's upgrade sends 'Connection: Upgrade' but not the Upgrade header that clients require.
+            context.Response.Headers.Upgrade = "websocket";
+            clientStream = await upgradeFeature!.UpgradeAsync();
+        }
+        catch (Exception error)
+        {
+            _logger.LogDebug(error, "Connection {ConnectionId}: upgrading the client failed; closing the upstream", connectionId);
+            accepted.UpstreamLeg.Tell(new AbandonConnection(connectionId));
+            throw;
+        }
+
+        // 5. Hand over the client and hold the request open until the pair closes the client side.
+        var client = new UpgradedClient(clientStream);
+        accepted.UpstreamLeg.Tell(new AttachClient(connectionId, client));
+        await client.Closed;
+    }
+
+    private static string? ValidateHandshake(HttpRequest request)
+    {
+        if (!HttpMethods.IsGet(request.Method))
+        {
+            return $"the method is {request.Method}, not GET";
+        }
+
+        if (string.IsNullOrWhiteSpace(request.Headers.SecWebSocketKey))
+        {
+            return "the Sec-WebSocket-Key header is missing";
+        }
+
+        if (string.IsNullOrWhiteSpace(request.Headers.SecWebSocketVersion))
+        {
+            return "the Sec-WebSocket-Version header is missing";
+        }
+
+        return null;
+    }
+
+    private static List<KeyValuePair<string, string[]>> BuildHeaders(HttpContext context, bool preserveHost, Uri target)
+    {
+        var headers = new List<KeyValuePair<string, string[]>>();
+        foreach (var header in context.Request.Headers)
+        {
+            if (!ForwardedHeaders.NotForwarded.Contains(header.Key) && !header.Key.StartsWith(':'))
+            {
+                headers.Add(new(header.Key, header.Value.ToArray()!));
+            }
+        }
+
+        // RFC 6455 section 4.1: exactly these two tokens, whatever the client's Connection list held.
+        headers.Add(new("Connection", new[] { "Upgrade" }));
+        headers.Add(new("Upgrade", new[] { "websocket" }));
+        headers.Add(new("Host", new[] { preserveHost && context.Request.Host.HasValue ? context.Request.Host.Value : target.Authority }));
+
+        var scratch = new HttpRequestMessage().Headers;
+        ForwardedHeaders.Apply(scratch, context);
+        headers.AddRange(scratch.Select(header => new KeyValuePair<string, string[]>(header.Key, header.Value.ToArray())));
+        return headers;
+    }
+
+    private static void LiftRequestLimits(HttpContext context)
+    {
+        // Kestrel's request limits are meant for ordinary requests; a WebSocket lives for hours and may
+        // be idle for long stretches, so neither the body size nor the minimum data rates apply.
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodySize)
+        {
+            bodySize.MaxRequestBodySize = null;
+        }
+
+        if (context.Features.Get<Microsoft.AspNetCore.Server.Kestrel.Core.Features.IHttpMinRequestBodyDataRateFeature>() is { } requestRate)
+        {
+            requestRate.MinDataRate = null;
+        }
+
+        if (context.Features.Get<Microsoft.AspNetCore.Server.Kestrel.Core.Features.IHttpMinResponseDataRateFeature>() is { } responseRate)
+        {
+            responseRate.MinDataRate = null;
+        }
+    }
+
+    private static async Task RelayResponseAsync(HttpContext context, HttpResponseMessage response)
+    {
+        context.Response.StatusCode = (int)response.StatusCode;
+        CopyHeaders(response.Headers, context.Response.Headers);
+        CopyHeaders(response.Content.Headers, context.Response.Headers);
+        await response.Content.CopyToAsync(context.Response.Body, context.RequestAborted);
+    }
+
+    private static void CopyHeaders(HttpHeaders from, IHeaderDictionary to)
+    {
+        foreach (var header in from)
+        {
+            if (!ForwardedHeaders.NotForwarded.Contains(header.Key))
+            {
+                to[header.Key] = header.Value.ToArray();
+            }
+        }
+    }
+
+    private static string UpstreamFailureMessage(string apiName, UpstreamFailed failed) => failed.Outcome switch
+    {
+        ForwardingOutcome.UpstreamTimedOut =>
+            $"The upstream of API '{apiName}' timed out: {failed.Detail}. Retry later, or ask the operator to check the upstream.",
+        ForwardingOutcome.UpstreamInvalidResponse =>
+            $"The upstream of API '{apiName}' sent an invalid answer to the WebSocket upgrade: {failed.Detail}.",
+        _ => $"The upstream of API '{apiName}' is unreachable: {failed.Detail}. Retry later, or ask the operator to check the upstream.",
+    };
+
+    /// <summary>The upgraded client connection; closing it lets the request end, which closes the TCP connection.</summary>
+    private sealed class UpgradedClient : IClientConnection
+    {
+        private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public UpgradedClient(Stream stream)
+        {
+            Stream = stream;
+        }
+
+        public Stream Stream { get; }
+
+        public Task Closed => _closed.Task;
+
+        public void Close() => _closed.TrySetResult();
+    }
+}
