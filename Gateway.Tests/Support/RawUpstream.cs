@@ -1,0 +1,68 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Gateway.Tests.Support;
+
+/// <summary>
+/// A WebSocket upstream on a plain TCP listener: it answers the handshake by hand and then lets the test
+/// read and write the raw bytes of the connection.
+/// </summary>
+public sealed class RawUpstream : IAsyncDisposable
+{
+    private readonly TcpListener _listener;
+
+    private RawUpstream(TcpListener listener)
+    {
+        _listener = listener;
+    }
+
+    public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+
+    public Uri WsUri(string path = "/") => new($"ws://127.0.0.1:{Port}{path}");
+
+    public static RawUpstream Start()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return new RawUpstream(listener);
+    }
+
+    /// <summary>
+    /// Accepts one connection, reads its upgrade request and answers 101 with <paramref name="extraHeaders"/>,
+    /// followed in the same write by <paramref name="firstBytes"/>.
+    /// </summary>
+    public async Task<Accepted> AcceptUpgradeAsync(string extraHeaders = "", byte[]? firstBytes = null, CancellationToken cancellationToken = default)
+    {
+        var client = await _listener.AcceptTcpClientAsync(cancellationToken);
+        var stream = client.GetStream();
+        var request = await RawWebSocket.ReadHeadAsync(stream, cancellationToken);
+        var key = RawWebSocket.Header(request, "Sec-WebSocket-Key")!;
+        var response = Encoding.ASCII.GetBytes(
+            "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n" +
+            $"Sec-WebSocket-Accept: {RawWebSocket.AcceptFor(key)}\r\n{extraHeaders}\r\n");
+        await stream.WriteAsync(response.Concat(firstBytes ?? Array.Empty<byte>()).ToArray(), cancellationToken);
+        return new Accepted(client, stream, request);
+    }
+
+    /// <summary>Accepts one connection, reads its request head and writes <paramref name="response"/> as it is.</summary>
+    public async Task<Accepted> AcceptAndAnswerAsync(string response, CancellationToken cancellationToken = default)
+    {
+        var client = await _listener.AcceptTcpClientAsync(cancellationToken);
+        var stream = client.GetStream();
+        var request = await RawWebSocket.ReadHeadAsync(stream, cancellationToken);
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(response), cancellationToken);
+        return new Accepted(client, stream, request);
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _listener.Stop();
+        return ValueTask.CompletedTask;
+    }
+
+    public sealed record Accepted(TcpClient Client, NetworkStream Stream, string RequestHead) : IDisposable
+    {
+        public void Dispose() => Client.Dispose();
+    }
+}

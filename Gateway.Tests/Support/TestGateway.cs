@@ -1,0 +1,80 @@
+using System.Net;
+using Gateway.Actors.Configuration;
+using Gateway.Host.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Gateway.Tests.Support;
+
+/// <summary>
+/// A real gateway host on loopback, started from HOCON text, with every listener on a free port.
+/// </summary>
+public sealed class TestGateway : IAsyncDisposable
+{
+    private TestGateway(WebApplication app, LoadedConfig config)
+    {
+        App = app;
+        Config = config;
+        var endpoints = app.Services.GetRequiredService<GatewayEndpoints>();
+        ClientEndpoint = endpoints.Of(ListenerKind.Client)[0];
+        AdminEndpoint = endpoints.Of(ListenerKind.Admin).FirstOrDefault();
+    }
+
+    public WebApplication App { get; }
+
+    public LoadedConfig Config { get; }
+
+    public IPEndPoint ClientEndpoint { get; }
+
+    public IPEndPoint? AdminEndpoint { get; }
+
+    public Uri HttpUri(string path) => new($"http://127.0.0.1:{ClientEndpoint.Port}{path}");
+
+    public Uri WsUri(string path) => new($"ws://127.0.0.1:{ClientEndpoint.Port}{path}");
+
+    public Uri AdminUri(string path) => new($"http://127.0.0.1:{AdminEndpoint!.Port}{path}");
+
+    /// <summary>
+    /// Starts a gateway. <paramref name="gatewayBody"/> is HOCON placed inside <c>gateway { }</c>, after
+    /// listeners on free loopback ports.
+    /// </summary>
+    public static async Task<TestGateway> StartAsync(string gatewayBody)
+    {
+        var text = $$"""
+            gateway {
+              listen = [ { host = "127.0.0.1", port = 0 } ]
+              admin {
+                host = "127.0.0.1"
+                port = 0
+              }
+              drain-timeout = 3s
+              {{gatewayBody}}
+            }
+            akka.loglevel = INFO
+            """;
+        var config = GatewayConfigLoader.LoadText(text, "test.conf");
+        var app = GatewayHost.Build(config);
+        await app.StartAsync();
+        return new TestGateway(app, config);
+    }
+
+    /// <summary>Starts a gateway with one API named <paramref name="apiId"/> on /{apiId}/ in front of <paramref name="target"/>.</summary>
+    public static Task<TestGateway> StartWithApiAsync(Uri target, string apiId = "echo", string apiExtra = "", string gatewayExtra = "") =>
+        StartAsync($$"""
+            {{gatewayExtra}}
+            apis {
+              {{apiId}} {
+                listen-path = "/{{apiId}}/"
+                target-url = "{{target}}"
+                {{apiExtra}}
+              }
+            }
+            """);
+
+    public async ValueTask DisposeAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        await App.StopAsync(timeout.Token);
+        await App.DisposeAsync();
+    }
+}
