@@ -138,6 +138,9 @@ public sealed class ConfigLoaderTests
     {
         var hocon = Path.Combine(RepositoryRoot(), "hocon");
 
+        // The compose configuration binds the admin API to every address, so it needs the secret that
+        // docker-compose.yml passes in.
+        using var secret = new EnvironmentVariable("GATEWAY_ADMIN_SECRET", "a-secret-of-at-least-sixteen-characters");
         foreach (var file in Directory.GetFiles(hocon, "*.conf"))
         {
             var exception = Record.Exception(() => GatewayConfigLoader.LoadFile(file));
@@ -180,5 +183,20 @@ public sealed class ConfigLoaderTests
         }
 
         return directory?.FullName ?? throw new InvalidOperationException("Gateway.sln not found above the test output directory.");
+    }
+
+    private sealed class EnvironmentVariable : IDisposable
+    {
+        private readonly string _name;
+        private readonly string? _previous;
+
+        public EnvironmentVariable(string name, string value)
+        {
+            _name = name;
+            _previous = Environment.GetEnvironmentVariable(name);
+            Environment.SetEnvironmentVariable(name, value);
+        }
+
+        public void Dispose() => Environment.SetEnvironmentVariable(_name, _previous);
     }
 }
