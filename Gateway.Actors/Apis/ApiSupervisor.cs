@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Event;
 using Gateway.Actors.Configuration;
 using Gateway.Actors.Connections;
+using Gateway.Actors.Resilience;
 using Gateway.Actors.Routing;
 using static Gateway.Actors.Apis.ApiSupervisorProtocol;
 
@@ -21,8 +22,11 @@ public sealed class ApiSupervisor : ReceiveActor
         foreach (var api in apis)
         {
             var invoker = UpstreamHandlers.Create(api);
-            var actor = Context.ActorOf(ApiActor.Props(api, invoker), api.Id);
-            _routes.Add(new ApiRoute(api, actor, invoker));
+            var resilience = api.ResilienceOrDefault;
+            var targets = new TargetSelector(api.TargetUrls, resilience.LoadBalancing, resilience.SkipFailedTargetFor);
+            var breaker = resilience.CircuitBreaker is { } settings ? CreateBreaker(api, settings) : null;
+            var actor = Context.ActorOf(ApiActor.Props(api, invoker, targets, breaker), api.Id);
+            _routes.Add(new ApiRoute(api, actor, invoker, targets, breaker));
             _log.Info("API {ApiId} ({ApiName}) listens on {ListenPath} and forwards to {Targets}",
                 api.Id, api.Name, api.ListenPath, string.Join(", ", api.TargetUrls));
         }
@@ -44,6 +48,24 @@ public sealed class ApiSupervisor : ReceiveActor
             var listings = await Task.WhenAll(_routes.Select(route =>
                 route.Actor.Ask<ConnectionProtocol.ConnectionsListed>(new ConnectionProtocol.GetConnections(), TimeSpan.FromSeconds(5))));
             sender.Tell(new AllConnectionsListed(listings));
+        });
+    }
+
+    private static CircuitBreaker CreateBreaker(ApiDefinition api, BreakerSettings settings)
+    {
+        var log = Serilog.Log.ForContext<CircuitBreaker>();
+        return new CircuitBreaker(settings.Threshold, settings.Samples, settings.ReturnToServiceAfter, onTransition: (state, snapshot) =>
+        {
+            if (state == BreakerState.Open)
+            {
+                log.Warning("Circuit breaker of API {ApiId} opened: {Failures} of the last {Samples} upstream calls failed (threshold {Threshold}); " +
+                    "answering 503 without calling the upstream for {ReturnSeconds} s",
+                    api.Id, snapshot.Failures, snapshot.Samples, settings.Threshold, settings.ReturnToServiceAfter.TotalSeconds);
+            }
+            else
+            {
+                log.Information("Circuit breaker of API {ApiId} is now {BreakerState}", api.Id, state);
+            }
         });
     }
 

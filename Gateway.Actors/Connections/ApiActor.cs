@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Gateway.Actors.Configuration;
+using Gateway.Actors.Resilience;
 using static Gateway.Actors.Connections.ConnectionProtocol;
 
 namespace Gateway.Actors.Connections;
@@ -12,15 +13,19 @@ public sealed class ApiActor : ReceiveActor
 {
     private readonly ApiDefinition _api;
     private readonly HttpMessageInvoker _invoker;
+    private readonly TargetSelector _targets;
+    private readonly CircuitBreaker? _breaker;
     private readonly Dictionary<string, LiveConnection> _connections = new();
     private readonly Dictionary<IActorRef, LiveConnection> _byLeg = new();
     private static readonly Serilog.ILogger SummaryLog = Serilog.Log.ForContext<ApiActor>();
     private bool _closing;
 
-    public ApiActor(ApiDefinition api, HttpMessageInvoker invoker)
+    public ApiActor(ApiDefinition api, HttpMessageInvoker invoker, TargetSelector targets, CircuitBreaker? breaker)
     {
         _api = api;
         _invoker = invoker;
+        _targets = targets;
+        _breaker = breaker;
 
         Receive<OpenConnection>(Open);
         Receive<Terminated>(OnLegStopped);
@@ -28,8 +33,12 @@ public sealed class ApiActor : ReceiveActor
         Receive<GetConnections>(_ => Sender.Tell(ListConnections()));
     }
 
+    public static Props Props(ApiDefinition api, HttpMessageInvoker invoker, TargetSelector targets, CircuitBreaker? breaker) =>
+        Akka.Actor.Props.Create(() => new ApiActor(api, invoker, targets, breaker));
+
+    /// <summary>Props with a plain round-robin selector and no breaker, for an API defined in a test.</summary>
     public static Props Props(ApiDefinition api, HttpMessageInvoker invoker) =>
-        Akka.Actor.Props.Create(() => new ApiActor(api, invoker));
+        Props(api, invoker, new TargetSelector(api.TargetUrls, LoadBalancing.RoundRobin, TimeSpan.FromSeconds(10)), null);
 
     // A failed leg has lost its socket, so restarting it would only hide the failure: stop it, and the
     // DeathWatch below ends the connection cleanly.
@@ -52,10 +61,22 @@ public sealed class ApiActor : ReceiveActor
             return;
         }
 
+        // The breaker is asked last, so a refusal above never spends its half-open trial.
+        var permit = _breaker?.TryAcquire() ?? BreakerPermit.Granted;
+        if (!permit.Allowed)
+        {
+            Sender.Tell(new ConnectionRefused(
+                open.ConnectionId,
+                ForwardingOutcome.CircuitOpen,
+                $"its circuit breaker is open after repeated upstream failures; retry in {Math.Ceiling(permit.RetryAfter.TotalSeconds)} s"));
+            return;
+        }
+
         var stats = new ConnectionStats();
         var clientLeg = Context.ActorOf(ClientLeg.Props(open.ConnectionId, stats), $"client-{open.ConnectionId}");
+        var upstream = new UpstreamLeg.Upstream(_api, _invoker, _targets, _breaker, permit);
         var upstreamLeg = Context.ActorOf(
-            UpstreamLeg.Props(open.ConnectionId, _api, open.Request, _invoker, Sender, clientLeg, stats),
+            UpstreamLeg.Props(open.ConnectionId, upstream, open.Request, Sender, clientLeg, stats),
             $"upstream-{open.ConnectionId}");
         Context.Watch(clientLeg);
         Context.Watch(upstreamLeg);
@@ -113,7 +134,7 @@ public sealed class ApiActor : ReceiveActor
             .Select(connection => new ConnectionInfo(
                 connection.Open.ConnectionId,
                 connection.Open.Request.ClientAddress,
-                connection.Open.Request.Target,
+                connection.Stats.Upstream,
                 connection.OpenedAt))
             .ToArray(),
         Context.GetChildren().Count());
@@ -125,7 +146,7 @@ public sealed class ApiActor : ReceiveActor
             _api.Id,
             connection.Open.ConnectionId,
             connection.Open.Request.ClientAddress,
-            connection.Open.Request.Target,
+            connection.Stats.Upstream,
             DateTimeOffset.UtcNow - connection.OpenedAt,
             stats.BytesToUpstream,
             stats.BytesToClient,

@@ -13,5 +13,7 @@ public enum ForwardingOutcome
     UpstreamUnreachable,
     UpstreamTimedOut,
     UpstreamInvalidResponse,
+    CircuitOpen,
+    AllTargetsDown,
     ShuttingDown,
 }

@@ -42,12 +42,14 @@ public sealed class Pump
     private readonly Stream _destination;
     private readonly FrameObserver _observer;
     private readonly int _bufferSize;
+    private readonly ActivityMeter? _activity;
     private readonly CancellationTokenSource _idleRead = new();
     private volatile bool _stopRequested;
     private long _bytes;
 
-    public Pump(Stream source, Stream destination, FrameObserver observer, int bufferSize = DefaultBufferSize)
+    public Pump(Stream source, Stream destination, FrameObserver observer, ActivityMeter? activity = null, int bufferSize = DefaultBufferSize)
     {
+        _activity = activity;
         _source = source;
         _destination = destination;
         _observer = observer;
@@ -137,6 +139,8 @@ public sealed class Pump
                 {
                     return Result(PumpEnd.SourceClosed, null);
                 }
+
+                _activity?.Touch();
 
                 // 3. Let the observer see the frames and decide how much may pass.
                 var observed = _observer.Observe(buffer.AsSpan(0, read), _stopRequested);

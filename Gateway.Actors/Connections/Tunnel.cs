@@ -37,6 +37,8 @@ internal sealed class Tunnel
 
     public FrameObserver UpstreamToClient { get; }
 
+    public ActivityMeter Activity { get; } = new();
+
     public bool ClientClosed => Volatile.Read(ref _clientClosed) != 0;
 
     public bool UpstreamClosed => Volatile.Read(ref _upstreamClosed) != 0;

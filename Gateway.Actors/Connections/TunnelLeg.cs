@@ -66,7 +66,7 @@ internal abstract class TunnelLeg : ReceiveActor
     protected void StartPump(Tunnel tunnel)
     {
         Tunnel = tunnel;
-        _pump = new Pump(Source(tunnel), Destination(tunnel), Observer(tunnel));
+        _pump = new Pump(Source(tunnel), Destination(tunnel), Observer(tunnel), tunnel.Activity);
         _pump.RunAsync().PipeTo(Self, success: result => new PumpEnded(result));
         Become(Pumping);
     }
@@ -86,9 +86,15 @@ internal abstract class TunnelLeg : ReceiveActor
         Receive<StopAndClose>(OnStopRequested);
         Receive<PeerFinished>(_ => _peerFinished = true);
         Receive<StopOverdue>(_ => CutBothStreams());
+        Receive<IdleCheck>(_ => OnIdleCheck());
     }
 
-    private void OnStopRequested(StopAndClose request)
+    /// <summary>Called on each scheduled idle check while pumping; the upstream leg closes an idle connection.</summary>
+    protected virtual void OnIdleCheck()
+    {
+    }
+
+    protected void OnStopRequested(StopAndClose request)
     {
         if (_stopRequest is null)
         {
@@ -198,6 +204,11 @@ internal abstract class TunnelLeg : ReceiveActor
     }
 
     private sealed record CloseFrameWritten(bool CloseNow);
+
+    protected sealed record IdleCheck : IDeadLetterSuppression
+    {
+        public static readonly IdleCheck Instance = new();
+    }
 
     private sealed record StopOverdue : IDeadLetterSuppression
     {

@@ -23,17 +23,25 @@ public static class GatewayErrors
         ForwardingOutcome.UpstreamInvalidResponse => StatusCodes.Status502BadGateway,
         ForwardingOutcome.UpstreamTimedOut => StatusCodes.Status504GatewayTimeout,
         ForwardingOutcome.ShuttingDown => StatusCodes.Status503ServiceUnavailable,
+        ForwardingOutcome.CircuitOpen => StatusCodes.Status503ServiceUnavailable,
+        ForwardingOutcome.AllTargetsDown => StatusCodes.Status503ServiceUnavailable,
         _ => StatusCodes.Status500InternalServerError,
     };
 
-    public static Task WriteAsync(HttpContext context, ForwardingOutcome outcome, string message)
+    /// <param name="retryAfter">Sent as Retry-After, rounded up to whole seconds, when given.</param>
+    public static Task WriteAsync(HttpContext context, ForwardingOutcome outcome, string message, TimeSpan? retryAfter = null)
     {
         var response = context.Response;
         response.Clear();
         response.StatusCode = StatusCode(outcome);
         if (outcome == ForwardingOutcome.ConnectionLimitReached)
         {
-            response.Headers.RetryAfter = "1";
+            retryAfter ??= TimeSpan.FromSeconds(1);
+        }
+
+        if (retryAfter is { } delay)
+        {
+            response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(delay.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
 
         return WriteJsonAsync(context, response.StatusCode, message);

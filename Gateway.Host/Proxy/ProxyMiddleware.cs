@@ -1,7 +1,6 @@
 using Gateway.Actors.Apis;
 using Gateway.Actors.Configuration;
 using Gateway.Actors.Connections;
-using Gateway.Actors.Routing;
 
 namespace Gateway.Host.Proxy;
 
@@ -36,7 +35,7 @@ public sealed class ProxyMiddleware
             return;
         }
 
-        var target = TargetAddress.Build(route.Definition, route.NextTarget(), path, context.Request.QueryString.Value ?? "");
+        var query = context.Request.QueryString.Value ?? "";
         if (WebSocketProxy.IsUpgrade(context.Request))
         {
             if (!_settings.EnableWebSockets)
@@ -47,10 +46,10 @@ public sealed class ProxyMiddleware
                 return;
             }
 
-            await _webSockets.ProxyAsync(context, route, target);
+            await _webSockets.ProxyAsync(context, route, path, query);
             return;
         }
 
-        await _http.ProxyAsync(context, route, target);
+        await _http.ProxyAsync(context, route, path, query);
     }
 }

@@ -35,7 +35,9 @@ public sealed class WebSocketProxy
         ForwardedHeaders.HasToken(request.Headers.Connection, "upgrade")
         && ForwardedHeaders.HasToken(request.Headers.Upgrade, "websocket");
 
-    public async Task ProxyAsync(HttpContext context, ApiRoute route, Uri target)
+    /// <param name="path">The request path, percent-encoded as it came on the wire.</param>
+    /// <param name="query">The raw query string, empty or starting with '?'.</param>
+    public async Task ProxyAsync(HttpContext context, ApiRoute route, string path, string query)
     {
         var api = route.Definition;
 
@@ -55,7 +57,8 @@ public sealed class WebSocketProxy
         }
 
         var connectionId = Interlocked.Increment(ref s_nextConnectionId).ToString("x8");
-        var request = new UpgradeRequest(target, BuildHeaders(context, api.PreserveHostHeader, target), ForwardedHeaders.ClientAddress(context));
+        var preservedHost = api.PreserveHostHeader && context.Request.Host.HasValue ? context.Request.Host.Value : null;
+        var request = new UpgradeRequest(path, query, BuildHeaders(context), preservedHost, ForwardedHeaders.ClientAddress(context));
 
         // 2. Admit and send upstream. The actor enforces the handshake timeout; the margin here only
         //    guards against a lost reply.
@@ -141,7 +144,7 @@ public sealed class WebSocketProxy
         return null;
     }
 
-    private static List<KeyValuePair<string, string[]>> BuildHeaders(HttpContext context, bool preserveHost, Uri target)
+    private static List<KeyValuePair<string, string[]>> BuildHeaders(HttpContext context)
     {
         var headers = new List<KeyValuePair<string, string[]>>();
         foreach (var header in context.Request.Headers)
@@ -155,7 +158,6 @@ public sealed class WebSocketProxy
         // RFC 6455 section 4.1: exactly these two tokens, whatever the client's Connection list held.
         headers.Add(new("Connection", new[] { "Upgrade" }));
         headers.Add(new("Upgrade", new[] { "websocket" }));
-        headers.Add(new("Host", new[] { preserveHost && context.Request.Host.HasValue ? context.Request.Host.Value : target.Authority }));
 
         var scratch = new HttpRequestMessage().Headers;
         ForwardedHeaders.Apply(scratch, context);

@@ -87,7 +87,8 @@ public sealed class ApiActorSpec : TestKit
         new WebSocketLimits(null, null));
 
     private static UpgradeRequest Upgrade(Uri target) => new(
-        new Uri($"http://{target.Authority}/"),
+        "/spec/",
+        "",
         new List<KeyValuePair<string, string[]>>
         {
             new("Connection", new[] { "Upgrade" }),
@@ -95,5 +96,6 @@ public sealed class ApiActorSpec : TestKit
             new("Sec-WebSocket-Version", new[] { "13" }),
             new("Sec-WebSocket-Key", new[] { "dGhlIHNhbXBsZSBub25jZQ==" }),
         },
+        null,
         "127.0.0.1");
 }
