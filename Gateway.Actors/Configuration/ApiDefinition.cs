@@ -9,7 +9,8 @@ public sealed record ApiDefinition(
     IReadOnlyList<Uri> TargetUrls,
     bool PreserveHostHeader,
     ApiTimeouts Timeouts,
-    WebSocketLimits WebSocketLimits);
+    WebSocketLimits WebSocketLimits,
+    UpstreamTls UpstreamTls);
 
 /// <summary>Timeouts towards the upstream.</summary>
 public sealed record ApiTimeouts(TimeSpan Connect, TimeSpan Handshake, TimeSpan Response);

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Sockets;
 using Akka.Actor;
 using Akka.Event;
+using Gateway.Actors.Apis;
 using Gateway.Actors.Configuration;
 using static Gateway.Actors.Connections.ConnectionProtocol;
 
@@ -223,6 +224,11 @@ internal sealed class UpstreamLeg : TunnelLeg
             return new HandshakeFailed(ForwardingOutcome.UpstreamTimedOut, "connecting to the upstream timed out");
         }
 
+        if (UpstreamTlsFailure.Describe(error) is { } tlsFailure)
+        {
+            return new HandshakeFailed(ForwardingOutcome.UpstreamTlsFailed, tlsFailure);
+        }
+
         if (error is HttpRequestException request)
         {
             var socketError = FindSocketError(request);
@@ -232,8 +238,6 @@ internal sealed class UpstreamLeg : TunnelLeg
                     new HandshakeFailed(ForwardingOutcome.UpstreamUnreachable, socketError ?? request.Message),
                 HttpRequestError.InvalidResponse or HttpRequestError.ResponseEnded =>
                     new HandshakeFailed(ForwardingOutcome.UpstreamInvalidResponse, "the upstream's answer is not valid HTTP: " + request.Message),
-                HttpRequestError.SecureConnectionError =>
-                    new HandshakeFailed(ForwardingOutcome.UpstreamUnreachable, "TLS to the upstream failed: " + (request.InnerException?.Message ?? request.Message)),
                 _ => new HandshakeFailed(ForwardingOutcome.UpstreamUnreachable, socketError ?? request.Message),
             };
         }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Gateway.Actors.Apis;
 using Gateway.Actors.Connections;
 using Gateway.Actors.Routing;
 using Yarp.ReverseProxy.Forwarder;
@@ -54,6 +55,8 @@ public sealed class HttpProxy
                 $"The upstream of API '{api.Name}' did not answer within {api.Timeouts.Response.TotalSeconds:0.###} s. Retry later, or ask the operator to check the upstream."),
             ForwarderError.ResponseHeaders or ForwarderError.ResponseBodyDestination => (ForwardingOutcome.UpstreamInvalidResponse,
                 $"The upstream of API '{api.Name}' sent an invalid answer."),
+            _ when UpstreamTlsFailure.Describe(cause) is { } tlsFailure => (ForwardingOutcome.UpstreamTlsFailed,
+                $"TLS to the upstream of API '{api.Name}' failed: {tlsFailure}. Ask the operator to check the upstream's certificate or the API's upstream-tls settings."),
             _ when cause is TaskCanceledException { InnerException: TimeoutException } => (ForwardingOutcome.UpstreamTimedOut,
                 $"Connecting to the upstream of API '{api.Name}' timed out. Retry later, or ask the operator to check the upstream."),
             _ => (ForwardingOutcome.UpstreamUnreachable,

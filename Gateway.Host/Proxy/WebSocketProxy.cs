@@ -206,6 +206,8 @@ public sealed class WebSocketProxy
     {
         ForwardingOutcome.UpstreamTimedOut =>
             $"The upstream of API '{apiName}' timed out: {failed.Detail}. Retry later, or ask the operator to check the upstream.",
+        ForwardingOutcome.UpstreamTlsFailed =>
+            $"TLS to the upstream of API '{apiName}' failed: {failed.Detail}. Ask the operator to check the upstream's certificate or the API's upstream-tls settings.",
         ForwardingOutcome.UpstreamInvalidResponse =>
             $"The upstream of API '{apiName}' sent an invalid answer to the WebSocket upgrade: {failed.Detail}.",
         _ => $"The upstream of API '{apiName}' is unreachable: {failed.Detail}. Retry later, or ask the operator to check the upstream.",
