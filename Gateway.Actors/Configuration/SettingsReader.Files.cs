@@ -64,11 +64,13 @@ internal sealed partial class SettingsReader
 
             return new CertificateWithChain(certificate, intermediates, certificatePath);
         }
-        catch (CryptographicException error)
+        catch (Exception error) when (error is CryptographicException or ArgumentException)
         {
-            var key = keyPath is null ? "a private key in the same file" : $"the key \"{keyPath}\"";
+            // CreateFromPemFile raises ArgumentException when the key belongs to another certificate.
+            var reason = error is ArgumentException ? "the key does not belong to the certificate" : error.Message.TrimEnd('.');
+            var key = keyPath is null ? "a private key in the same file, because no key file is set" : $"the key \"{keyPath}\"";
             Problem(certificateKey,
-                $"cannot load the certificate \"{certificatePath}\" with {key}: {error.Message.TrimEnd('.')}. " +
+                $"cannot load the certificate \"{certificatePath}\" with {key}: {reason}. " +
                 "Expected a PEM certificate (-----BEGIN CERTIFICATE-----) and the PEM private key that belongs to it" +
                 (password.Length == 0 ? " (set the password if the key is encrypted)." : "."));
             return null;
