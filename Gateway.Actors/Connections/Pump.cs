@@ -110,8 +110,8 @@ public sealed class Pump
                     return Result(PumpEnd.Stopped, null);
                 }
 
-                // NOTE: a peer that stalls in the middle of a frame keeps the pump waiting here until
-                // the caller gives up and disposes the streams.
+                // In the middle of a frame: keep forwarding until it ends. A peer that stalls here is cut
+                // by the leg's stop deadline, which disposes the streams.
                 continue;
             }
             catch (Exception error)

@@ -21,6 +21,9 @@ internal abstract class TunnelLeg : ReceiveActor
 
     private static readonly TimeSpan CloseFrameWriteTimeout = TimeSpan.FromSeconds(1);
 
+    /// <summary>How long a stop request may wait for the current frame to end before both streams are cut.</summary>
+    private static readonly TimeSpan StopDeadline = TimeSpan.FromSeconds(2);
+
     private Pump? _pump;
     private StopAndClose? _stopRequest;
     private bool _peerFinished;
@@ -82,12 +85,27 @@ internal abstract class TunnelLeg : ReceiveActor
         Receive<PumpEnded>(ended => OnPumpEnded(ended.Result));
         Receive<StopAndClose>(OnStopRequested);
         Receive<PeerFinished>(_ => _peerFinished = true);
+        Receive<StopOverdue>(_ => CutBothStreams());
     }
 
     private void OnStopRequested(StopAndClose request)
     {
+        if (_stopRequest is null)
+        {
+            Context.System.Scheduler.ScheduleTellOnce(StopDeadline, Self, StopOverdue.Instance, Self);
+        }
+
         _stopRequest ??= request;
         _pump?.RequestStop();
+    }
+
+    private void CutBothStreams()
+    {
+        // The peer stalled inside a frame, so no close frame can follow it: end both sides without one.
+        Log.Debug("Connection {ConnectionId}: {Source} stalled mid-frame for {Seconds} s after a stop request; cutting the connection",
+            ConnectionId, SourceName, StopDeadline.TotalSeconds);
+        Tunnel?.CloseClient();
+        Tunnel?.CloseUpstream();
     }
 
     private void OnPumpEnded(PumpResult result)
@@ -180,4 +198,9 @@ internal abstract class TunnelLeg : ReceiveActor
     }
 
     private sealed record CloseFrameWritten(bool CloseNow);
+
+    private sealed record StopOverdue : IDeadLetterSuppression
+    {
+        public static readonly StopOverdue Instance = new();
+    }
 }
