@@ -74,6 +74,26 @@ public sealed class TlsListenerTests : IDisposable
     }
 
     [Fact]
+    public async Task Http2Request_IsForwardedToHttp11Upstream()
+    {
+        await using var upstream = await TestUpstream.StartTlsEchoAsync(_certificates.IssueLoopbackServer());
+        await using var gateway = await StartTlsGatewayAsync(upstream.WssUri());
+        using var cancellation = new CancellationTokenSource(Timeout);
+        using var http = new HttpClient(_certificates.CreateTrustingHandler());
+        using var request = new HttpRequestMessage(HttpMethod.Get, WssUri(gateway.ClientEndpoint, "/echo/page?q=1").ToString().Replace("wss://", "https://"))
+        {
+            Version = HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
+
+        using var response = await http.SendAsync(request, cancellation.Token);
+
+        Assert.Equal(HttpVersion.Version20, response.Version);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("GET /page?q=1", await response.Content.ReadAsStringAsync(cancellation.Token));
+    }
+
+    [Fact]
     public async Task Http2Client_GetsUpstreamRejectionStatus()
     {
         await using var upstream = await TestUpstream.StartAsync(async context =>
