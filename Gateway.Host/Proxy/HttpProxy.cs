@@ -43,7 +43,7 @@ public sealed class HttpProxy
         }
 
         _logger.LogWarning("HTTP {Method} {Path} on {ApiId} to {Upstream} failed after {ElapsedMs:0.0} ms ({ForwarderError}): {Cause}",
-            context.Request.Method, context.Request.Path.Value, api.Id, target, elapsed.TotalMilliseconds, error, cause?.Message);
+            context.Request.Method, context.Request.Path.Value, api.Id, target, elapsed.TotalMilliseconds, error, UpstreamTlsFailure.Describe(cause) ?? cause?.Message);
         if (context.Response.HasStarted)
         {
             return;
