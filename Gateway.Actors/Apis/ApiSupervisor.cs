@@ -17,11 +17,21 @@ public sealed class ApiSupervisor : ReceiveActor
     private readonly List<ApiRoute> _routes = new();
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
-    public ApiSupervisor(IReadOnlyList<ApiDefinition> apis, RouteTableHolder holder)
+    public ApiSupervisor(
+        IReadOnlyList<ApiDefinition> apis,
+        RouteTableHolder holder,
+        Func<SocketsHttpConnectionContext, CancellationToken, ValueTask<Stream>>? upstreamConnect)
     {
         foreach (var api in apis)
         {
-            var invoker = UpstreamHandlers.Create(api);
+            if (api.UpstreamTls.InsecureSkipVerify)
+            {
+                _log.Warning("API {ApiId} accepts any upstream certificate (upstream-tls.insecure-skip-verify = on), " +
+                    "so anyone on the network path to {Targets} can read and change its traffic; turn it off outside tests",
+                    api.Id, string.Join(", ", api.TargetUrls));
+            }
+
+            var invoker = UpstreamHandlers.Create(api, upstreamConnect);
             var resilience = api.ResilienceOrDefault;
             var targets = new TargetSelector(api.TargetUrls, resilience.LoadBalancing, resilience.SkipFailedTargetFor);
             var breaker = resilience.CircuitBreaker is { } settings ? CreateBreaker(api, settings) : null;
@@ -69,8 +79,12 @@ public sealed class ApiSupervisor : ReceiveActor
         });
     }
 
-    public static Props Props(IReadOnlyList<ApiDefinition> apis, RouteTableHolder holder) =>
-        Akka.Actor.Props.Create(() => new ApiSupervisor(apis, holder));
+    /// <param name="upstreamConnect">Replaces how upstream connections are opened (see <see cref="UpstreamHandlers.Create"/>); null for the default.</param>
+    public static Props Props(
+        IReadOnlyList<ApiDefinition> apis,
+        RouteTableHolder holder,
+        Func<SocketsHttpConnectionContext, CancellationToken, ValueTask<Stream>>? upstreamConnect = null) =>
+        Akka.Actor.Props.Create(() => new ApiSupervisor(apis, holder, upstreamConnect));
 
     // An API actor's state is its live connections; a restart would drop every one of them, so a
     // failure in its own code is logged and the actor resumes.

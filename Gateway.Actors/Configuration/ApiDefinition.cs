@@ -12,6 +12,7 @@ public sealed record ApiDefinition(
     bool PreserveHostHeader,
     ApiTimeouts Timeouts,
     WebSocketLimits WebSocketLimits,
+    UpstreamTls UpstreamTls,
     ApiResilience? Resilience = null)
 {
     /// <summary>Load balancing and breaker settings; the defaults when the definition names none.</summary>

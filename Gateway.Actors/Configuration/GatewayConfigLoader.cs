@@ -42,10 +42,14 @@ public static partial class GatewayConfigLoader
             throw new ConfigException(new[] { $"{path}: cannot read the file: {error.Message}" });
         }
 
-        return LoadText(text, path);
+        return LoadText(text, path, Path.GetDirectoryName(Path.GetFullPath(path)));
     }
 
-    public static LoadedConfig LoadText(string text, string source)
+    /// <summary>
+    /// Loads configuration text. Relative certificate paths are resolved against
+    /// <paramref name="baseDirectory"/>, or the working directory when it is null.
+    /// </summary>
+    public static LoadedConfig LoadText(string text, string source, string? baseDirectory = null)
     {
         Config user;
         try
@@ -58,7 +62,7 @@ public static partial class GatewayConfigLoader
         }
 
         var root = user.WithFallback(Reference);
-        var reader = new SettingsReader(source);
+        var reader = new SettingsReader(source) { BaseDirectory = baseDirectory ?? Directory.GetCurrentDirectory() };
         var settings = ReadGateway(root, user, reader);
         if (reader.Problems.Count > 0)
         {
@@ -115,15 +119,16 @@ public static partial class GatewayConfigLoader
             var path = $"gateway.listen[{index++}]";
             if (!item.IsObject())
             {
-                reader.Invalid(path, item, "an object with host and port");
+                reader.Invalid(path, item, "an object with host, port and optionally tls");
                 continue;
             }
 
             var listener = new Config(new Akka.Configuration.Hocon.HoconRoot(item));
-            reader.RejectUnknownKeys(path, listener, new[] { "host", "port" });
+            reader.RejectUnknownKeys(path, listener, new[] { "host", "port", "tls" });
             var host = ReadHost(listener, path, reader);
             var port = reader.ReadPort(listener, "port", $"{path}.port");
-            listeners.Add(new ListenerSettings(host, port));
+            var tls = ReadListenerTls(listener, path, reader);
+            listeners.Add(new ListenerSettings(host, port, tls));
         }
 
         return listeners;
@@ -231,6 +236,7 @@ public static partial class GatewayConfigLoader
             reader.ReadOptionalSize(limits, "max-message-size", $"{limitsPath}.max-message-size"),
             reader.ReadOptionalCount(limits, "max-connections", $"{limitsPath}.max-connections"));
 
+        var upstreamTls = ReadUpstreamTls(api, raw, defaults, path, reader);
         var resilience = ReadResilience(api, raw, defaults, path, reader);
 
         return new ApiDefinition(
@@ -242,6 +248,7 @@ public static partial class GatewayConfigLoader
             preserveHost,
             apiTimeouts,
             webSocketLimits,
+            upstreamTls,
             resilience);
     }
 

@@ -9,8 +9,8 @@ public sealed record GatewaySettings(
     TimeSpan DrainTimeout,
     IReadOnlyList<ApiDefinition> Apis);
 
-/// <summary>One client listener.</summary>
-public sealed record ListenerSettings(string Host, int Port);
+/// <summary>One client listener; <paramref name="Tls"/> is null for plain HTTP.</summary>
+public sealed record ListenerSettings(string Host, int Port, ListenerTls? Tls = null);
 
 /// <summary>The admin listener and the bearer secret its requests must carry.</summary>
 public sealed record AdminSettings(bool Enabled, string Host, int Port, string? Secret);

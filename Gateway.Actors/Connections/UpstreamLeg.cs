@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Akka.Actor;
 using Akka.Event;
+using Gateway.Actors.Apis;
 using Gateway.Actors.Configuration;
 using Gateway.Actors.Resilience;
 using Gateway.Actors.Routing;
@@ -276,6 +277,11 @@ internal sealed class UpstreamLeg : TunnelLeg
         if (error is OperationCanceledException { InnerException: TimeoutException })
         {
             return new HandshakeFailed(ForwardingOutcome.UpstreamTimedOut, "connecting to the upstream timed out", BeforeSending: true);
+        }
+
+        if (UpstreamTlsFailure.Describe(error) is { } tlsFailure)
+        {
+            return new HandshakeFailed(ForwardingOutcome.UpstreamTlsFailed, tlsFailure, BeforeSending: false);
         }
 
         if (error is HttpRequestException request)

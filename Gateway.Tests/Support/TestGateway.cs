@@ -28,6 +28,9 @@ public sealed class TestGateway : IAsyncDisposable
 
     public IPEndPoint? AdminEndpoint { get; }
 
+    /// <summary>Every client listener's endpoint, in configuration order.</summary>
+    public IReadOnlyList<IPEndPoint> ClientEndpoints => App.Services.GetRequiredService<GatewayEndpoints>().Of(ListenerKind.Client);
+
     public Uri HttpUri(string path) => new($"http://127.0.0.1:{ClientEndpoint.Port}{path}");
 
     public Uri WsUri(string path) => new($"ws://127.0.0.1:{ClientEndpoint.Port}{path}");
@@ -38,7 +41,10 @@ public sealed class TestGateway : IAsyncDisposable
     /// Starts a gateway. <paramref name="gatewayBody"/> is HOCON placed inside <c>gateway { }</c>, after
     /// listeners on free loopback ports.
     /// </summary>
-    public static async Task<TestGateway> StartAsync(string gatewayBody)
+    /// <param name="upstreamConnect">Replaces how the gateway opens upstream connections; null for the default.</param>
+    public static async Task<TestGateway> StartAsync(
+        string gatewayBody,
+        Func<SocketsHttpConnectionContext, CancellationToken, ValueTask<Stream>>? upstreamConnect = null)
     {
         var text = $$"""
             gateway {
@@ -53,7 +59,7 @@ public sealed class TestGateway : IAsyncDisposable
             akka.loglevel = INFO
             """;
         var config = GatewayConfigLoader.LoadText(text, "test.conf");
-        var app = GatewayHost.Build(config);
+        var app = GatewayHost.Build(config, upstreamConnect);
         await app.StartAsync();
         return new TestGateway(app, config);
     }
