@@ -95,7 +95,11 @@ public static partial class GatewayConfigLoader
         var echo = ReadEcho(gateway, reader);
         var drainTimeout = reader.ReadDuration(gateway, "drain-timeout", "gateway.drain-timeout");
         var apis = ReadApis(gateway, reader);
-        return new GatewaySettings(listeners, enableWebSockets, admin, echo, drainTimeout, apis);
+        return new GatewaySettings(listeners, enableWebSockets, admin, echo, drainTimeout, apis)
+        {
+            DataDirectory = ReadDataDirectory(gateway, reader),
+            RequestLimits = ReadRequestLimits(gateway, reader),
+        };
     }
 
     private static IReadOnlyList<ListenerSettings> ReadListeners(Config gateway, SettingsReader reader)
@@ -227,7 +231,10 @@ public static partial class GatewayConfigLoader
         reader.RejectUnknownKeys(limitsPath, raw.GetConfig("websocket-limits") ?? ConfigurationFactory.Empty, SettingsReader.Keys(defaults.GetConfig("websocket-limits")));
         var webSocketLimits = new WebSocketLimits(
             reader.ReadOptionalSize(limits, "max-message-size", $"{limitsPath}.max-message-size"),
-            reader.ReadOptionalCount(limits, "max-connections", $"{limitsPath}.max-connections"));
+            reader.ReadOptionalCount(limits, "max-connections", $"{limitsPath}.max-connections"))
+        {
+            MessagesPerSecond = reader.ReadOptionalCount(limits, "messages-per-second", $"{limitsPath}.messages-per-second"),
+        };
 
         return new ApiDefinition(
             id,
@@ -237,7 +244,12 @@ public static partial class GatewayConfigLoader
             targets,
             preserveHost,
             apiTimeouts,
-            webSocketLimits);
+            webSocketLimits)
+        {
+            Auth = ReadAuth(api, raw, defaults, path, reader),
+            RateLimit = ReadRateLimit(api, raw, defaults, path, reader),
+            Quota = ReadQuota(api, raw, defaults, path, reader),
+        };
     }
 
     private static IReadOnlyList<Uri> ReadTargets(Config api, string path, SettingsReader reader)
