@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Gateway.Actors.Configuration;
+using Gateway.Actors.Limits;
 using static Gateway.Actors.Connections.ConnectionProtocol;
 
 namespace Gateway.Actors.Connections;
@@ -12,24 +13,27 @@ public sealed class ApiActor : ReceiveActor
 {
     private readonly ApiDefinition _api;
     private readonly HttpMessageInvoker _invoker;
+    private readonly KeyConnectionCounts _keyConnections;
     private readonly Dictionary<string, LiveConnection> _connections = new();
     private readonly Dictionary<IActorRef, LiveConnection> _byLeg = new();
     private static readonly Serilog.ILogger SummaryLog = Serilog.Log.ForContext<ApiActor>();
     private bool _closing;
 
-    public ApiActor(ApiDefinition api, HttpMessageInvoker invoker)
+    public ApiActor(ApiDefinition api, HttpMessageInvoker invoker, KeyConnectionCounts? keyConnections = null)
     {
         _api = api;
         _invoker = invoker;
+        _keyConnections = keyConnections ?? new KeyConnectionCounts();
 
         Receive<OpenConnection>(Open);
         Receive<Terminated>(OnLegStopped);
         Receive<CloseConnections>(CloseAll);
+        Receive<CloseKeyConnections>(CloseKey);
         Receive<GetConnections>(_ => Sender.Tell(ListConnections()));
     }
 
-    public static Props Props(ApiDefinition api, HttpMessageInvoker invoker) =>
-        Akka.Actor.Props.Create(() => new ApiActor(api, invoker));
+    public static Props Props(ApiDefinition api, HttpMessageInvoker invoker, KeyConnectionCounts? keyConnections = null) =>
+        Akka.Actor.Props.Create(() => new ApiActor(api, invoker, keyConnections));
 
     // A failed leg has lost its socket, so restarting it would only hide the failure: stop it, and the
     // DeathWatch below ends the connection cleanly.
@@ -52,10 +56,21 @@ public sealed class ApiActor : ReceiveActor
             return;
         }
 
+        var keyId = open.Access?.KeyId;
+        if (keyId is not null && !_keyConnections.TryAdd(keyId, open.Access!.MaxConnectionsPerKey))
+        {
+            Sender.Tell(new ConnectionRefused(
+                open.ConnectionId,
+                ForwardingOutcome.ConnectionLimitReached,
+                $"key {keyId} already has {open.Access.MaxConnectionsPerKey} live WebSocket connections, its max-connections limit"));
+            return;
+        }
+
+        var messagesPerSecond = Min(_api.WebSocketLimits.MessagesPerSecond, open.Access?.MessagesPerSecond);
         var stats = new ConnectionStats();
         var clientLeg = Context.ActorOf(ClientLeg.Props(open.ConnectionId, stats), $"client-{open.ConnectionId}");
         var upstreamLeg = Context.ActorOf(
-            UpstreamLeg.Props(open.ConnectionId, _api, open.Request, _invoker, Sender, clientLeg, stats),
+            UpstreamLeg.Props(open.ConnectionId, _api, open.Request, _invoker, Sender, clientLeg, stats, messagesPerSecond),
             $"upstream-{open.ConnectionId}");
         Context.Watch(clientLeg);
         Context.Watch(upstreamLeg);
@@ -80,6 +95,11 @@ public sealed class ApiActor : ReceiveActor
         }
 
         _connections.Remove(connection.Open.ConnectionId);
+        if (connection.Open.Access?.KeyId is { } keyId)
+        {
+            _keyConnections.Remove(keyId);
+        }
+
         var summary = Summarize(connection);
         if (summary.BytesToClient + summary.BytesToUpstream > 0 || summary.ClosedBy.Length > 0)
         {
@@ -106,6 +126,19 @@ public sealed class ApiActor : ReceiveActor
             connection.UpstreamLeg.Tell(stop);
         }
     }
+
+    private void CloseKey(CloseKeyConnections close)
+    {
+        var stop = new StopAndClose(close.CloseCode, close.Reason);
+        foreach (var connection in _connections.Values.Where(connection => connection.Open.Access?.KeyId == close.KeyId))
+        {
+            connection.ClientLeg.Tell(stop);
+            connection.UpstreamLeg.Tell(stop);
+        }
+    }
+
+    private static int? Min(int? first, int? second) =>
+        first is { } a && second is { } b ? Math.Min(a, b) : first ?? second;
 
     private ConnectionsListed ListConnections() => new(
         _api.Id,

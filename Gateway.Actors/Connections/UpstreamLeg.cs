@@ -33,6 +33,7 @@ internal sealed class UpstreamLeg : TunnelLeg
     private readonly UpgradeRequest _request;
     private readonly HttpMessageInvoker _invoker;
     private readonly IActorRef _replyTo;
+    private readonly int? _messagesPerSecond;
     private HttpResponseMessage? _response;
     private Stream? _upstreamStream;
 
@@ -43,9 +44,11 @@ internal sealed class UpstreamLeg : TunnelLeg
         HttpMessageInvoker invoker,
         IActorRef replyTo,
         IActorRef clientLeg,
-        ConnectionStats stats)
+        ConnectionStats stats,
+        int? messagesPerSecond = null)
         : base(connectionId, stats)
     {
+        _messagesPerSecond = messagesPerSecond;
         _api = api;
         _request = request;
         _invoker = invoker;
@@ -63,8 +66,9 @@ internal sealed class UpstreamLeg : TunnelLeg
         HttpMessageInvoker invoker,
         IActorRef replyTo,
         IActorRef clientLeg,
-        ConnectionStats stats) =>
-        Akka.Actor.Props.Create(() => new UpstreamLeg(connectionId, api, request, invoker, replyTo, clientLeg, stats));
+        ConnectionStats stats,
+        int? messagesPerSecond = null) =>
+        Akka.Actor.Props.Create(() => new UpstreamLeg(connectionId, api, request, invoker, replyTo, clientLeg, stats, messagesPerSecond));
 
     protected override string SourceName => "upstream";
 
@@ -143,7 +147,10 @@ internal sealed class UpstreamLeg : TunnelLeg
         {
             // 4. Open the tunnel in both directions.
             Context.SetReceiveTimeout(null);
-            var tunnel = new Tunnel(ConnectionId, attach.Client, _upstreamStream!, _response!, _api.WebSocketLimits.MaxMessageSize, Stats);
+            var tunnel = new Tunnel(ConnectionId, attach.Client, _upstreamStream!, _response!, _api.WebSocketLimits.MaxMessageSize, Stats)
+            {
+                ClientMessagesPerSecond = _messagesPerSecond,
+            };
             Sibling.Tell(new StartPumping(tunnel));
             StartPump(tunnel);
         });
