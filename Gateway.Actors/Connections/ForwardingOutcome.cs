@@ -14,4 +14,10 @@ public enum ForwardingOutcome
     UpstreamTimedOut,
     UpstreamInvalidResponse,
     ShuttingDown,
+    CredentialsMissing,
+    CredentialsExpired,
+    KeyInvalid,
+    AccessDenied,
+    QuotaExceeded,
+    RateLimited,
 }

@@ -1,6 +1,8 @@
+using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Gateway.Actors.Connections;
+using Gateway.Actors.Limits;
 
 namespace Gateway.Host.Proxy;
 
@@ -23,10 +25,18 @@ public static class GatewayErrors
         ForwardingOutcome.UpstreamInvalidResponse => StatusCodes.Status502BadGateway,
         ForwardingOutcome.UpstreamTimedOut => StatusCodes.Status504GatewayTimeout,
         ForwardingOutcome.ShuttingDown => StatusCodes.Status503ServiceUnavailable,
+        ForwardingOutcome.CredentialsMissing => StatusCodes.Status401Unauthorized,
+        ForwardingOutcome.CredentialsExpired => StatusCodes.Status401Unauthorized,
+        ForwardingOutcome.KeyInvalid => StatusCodes.Status403Forbidden,
+        ForwardingOutcome.AccessDenied => StatusCodes.Status403Forbidden,
+        ForwardingOutcome.QuotaExceeded => StatusCodes.Status403Forbidden,
+        ForwardingOutcome.RateLimited => StatusCodes.Status429TooManyRequests,
         _ => StatusCodes.Status500InternalServerError,
     };
 
-    public static Task WriteAsync(HttpContext context, ForwardingOutcome outcome, string message)
+    /// <param name="limit">For <see cref="ForwardingOutcome.RateLimited"/> and <see cref="ForwardingOutcome.QuotaExceeded"/>:
+    /// the limit that was hit, sent as Retry-After and X-RateLimit-Limit, -Remaining and -Reset (Unix seconds).</param>
+    public static Task WriteAsync(HttpContext context, ForwardingOutcome outcome, string message, LimitDecision? limit = null)
     {
         var response = context.Response;
         response.Clear();
@@ -34,6 +44,20 @@ public static class GatewayErrors
         if (outcome == ForwardingOutcome.ConnectionLimitReached)
         {
             response.Headers.RetryAfter = "1";
+        }
+
+        if (limit is { IsAllowed: false } rejected)
+        {
+            var seconds = Math.Max(1, (long)Math.Ceiling(rejected.RetryAfter.TotalSeconds));
+            response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+            response.Headers["X-RateLimit-Limit"] = rejected.Limit.ToString(CultureInfo.InvariantCulture);
+            response.Headers["X-RateLimit-Remaining"] = rejected.Remaining.ToString(CultureInfo.InvariantCulture);
+            response.Headers["X-RateLimit-Reset"] = (DateTimeOffset.UtcNow.ToUnixTimeSeconds() + seconds).ToString(CultureInfo.InvariantCulture);
+        }
+
+        if (outcome is ForwardingOutcome.CredentialsMissing or ForwardingOutcome.CredentialsExpired)
+        {
+            response.Headers.WWWAuthenticate = "Bearer";
         }
 
         return WriteJsonAsync(context, response.StatusCode, message);

@@ -35,7 +35,8 @@ public sealed class WebSocketProxy
         ForwardedHeaders.HasToken(request.Headers.Connection, "upgrade")
         && ForwardedHeaders.HasToken(request.Headers.Upgrade, "websocket");
 
-    public async Task ProxyAsync(HttpContext context, ApiRoute route, Uri target)
+    /// <param name="access">The key the upgrade was authenticated with and its connection limits; null for none.</param>
+    public async Task ProxyAsync(HttpContext context, ApiRoute route, Uri target, ConnectionAccess? access = null)
     {
         var api = route.Definition;
 
@@ -64,7 +65,7 @@ public sealed class WebSocketProxy
         try
         {
             answer = await route.Actor.Ask(
-                new OpenConnection(connectionId, request, completion),
+                new OpenConnection(connectionId, request, completion, access),
                 api.Timeouts.Handshake + api.Timeouts.Connect + TimeSpan.FromSeconds(5),
                 context.RequestAborted);
         }
