@@ -14,7 +14,7 @@ namespace Gateway.Actors.Apis;
 /// of the admin API, and publishes the route table that maps listen paths to them. It also closes the
 /// WebSockets of deleted and expired keys with 1008.
 /// </summary>
-public sealed class ApiSupervisor : ReceiveActor
+public sealed class ApiSupervisor : ReceiveActor, IWithTimers
 {
     /// <summary>How long a replaced or removed API actor has to close its connections before it is stopped.</summary>
     private static readonly TimeSpan RetireGrace = TimeSpan.FromSeconds(5);
@@ -89,6 +89,8 @@ public sealed class ApiSupervisor : ReceiveActor
             retired.Route.Invoker.Dispose();
         });
     }
+
+    public ITimerScheduler Timers { get; set; } = null!;
 
     public static Props Props(
         IReadOnlyList<ApiDefinition> apis,
@@ -230,7 +232,7 @@ public sealed class ApiSupervisor : ReceiveActor
     {
         _log.Info("API {ApiId}: {Reason}; its live WebSockets are closed with 1012", route.Definition.Id, reason);
         route.Actor.Tell(new ConnectionProtocol.CloseConnections(CloseCodes.ServiceRestart, reason));
-        Context.System.Scheduler.ScheduleTellOnce(RetireGrace, Self, new Retired(route), Self);
+        Timers.StartSingleTimer(route.Actor.Path.Name, new Retired(route), RetireGrace);
     }
 
     private void OnKeyEvent(KeyStoreProtocol.IKeyEvent change)
