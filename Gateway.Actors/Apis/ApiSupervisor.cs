@@ -4,6 +4,7 @@ using Gateway.Actors.Configuration;
 using Gateway.Actors.Connections;
 using Gateway.Actors.Keys;
 using Gateway.Actors.Limits;
+using Gateway.Actors.Resilience;
 using Gateway.Actors.Routing;
 using static Gateway.Actors.Apis.ApiSupervisorProtocol;
 
@@ -120,10 +121,31 @@ public sealed class ApiSupervisor : ReceiveActor, IWithTimers
     private void AddRoute(ApiDefinition api)
     {
         var invoker = UpstreamHandlers.Create(api);
-        var actor = Context.ActorOf(ApiActor.Props(api, invoker, _keyConnections), $"{api.Id}-{++_generation}");
-        _routes[api.Id] = new ApiRoute(api, actor, invoker);
+        var resilience = api.ResilienceOrDefault;
+        var targets = new TargetSelector(api.TargetUrls, resilience.LoadBalancing, resilience.SkipFailedTargetFor);
+        var breaker = resilience.CircuitBreaker is { } settings ? CreateBreaker(api, settings) : null;
+        var actor = Context.ActorOf(ApiActor.Props(api, invoker, targets, breaker, _keyConnections), $"{api.Id}-{++_generation}");
+        _routes[api.Id] = new ApiRoute(api, actor, invoker, targets, breaker);
         _log.Info("API {ApiId} ({ApiName}) listens on {ListenPath} and forwards to {Targets}",
             api.Id, api.Name, api.ListenPath, string.Join(", ", api.TargetUrls));
+    }
+
+    private static CircuitBreaker CreateBreaker(ApiDefinition api, BreakerSettings settings)
+    {
+        var log = Serilog.Log.ForContext<CircuitBreaker>();
+        return new CircuitBreaker(settings.Threshold, settings.Samples, settings.ReturnToServiceAfter, onTransition: (state, snapshot) =>
+        {
+            if (state == BreakerState.Open)
+            {
+                log.Warning("Circuit breaker of API {ApiId} opened: {Failures} of the last {Samples} upstream calls failed (threshold {Threshold}); " +
+                    "answering 503 without calling the upstream for {ReturnSeconds} s",
+                    api.Id, snapshot.Failures, snapshot.Samples, settings.Threshold, settings.ReturnToServiceAfter.TotalSeconds);
+            }
+            else
+            {
+                log.Information("Circuit breaker of API {ApiId} is now {BreakerState}", api.Id, state);
+            }
+        });
     }
 
     private void PublishRoutes() => _holder.Publish(new RouteTable(_routes.Values));

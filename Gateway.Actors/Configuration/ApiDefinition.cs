@@ -1,3 +1,5 @@
+using Gateway.Actors.Resilience;
+
 namespace Gateway.Actors.Configuration;
 
 /// <summary>One proxied API: where it listens, where it forwards to, and its limits.</summary>
@@ -9,8 +11,12 @@ public sealed record ApiDefinition(
     IReadOnlyList<Uri> TargetUrls,
     bool PreserveHostHeader,
     ApiTimeouts Timeouts,
-    WebSocketLimits WebSocketLimits)
+    WebSocketLimits WebSocketLimits,
+    ApiResilience? Resilience = null)
 {
+    /// <summary>Load balancing and breaker settings; the defaults when the definition names none.</summary>
+    public ApiResilience ResilienceOrDefault => Resilience ?? ApiResilience.Default;
+
     public AuthSettings Auth { get; init; } = AuthSettings.Keyless;
 
     /// <summary>The API-wide rate limit across all keys; null means none.</summary>
@@ -21,7 +27,17 @@ public sealed record ApiDefinition(
 }
 
 /// <summary>Timeouts towards the upstream.</summary>
-public sealed record ApiTimeouts(TimeSpan Connect, TimeSpan Handshake, TimeSpan Response);
+/// <remarks><paramref name="WebSocketIdle"/> null means an idle WebSocket is never closed by the gateway.</remarks>
+public sealed record ApiTimeouts(TimeSpan Connect, TimeSpan Handshake, TimeSpan Response, TimeSpan? WebSocketIdle = null);
+
+/// <summary>How the API spreads load over its targets and when it stops calling them.</summary>
+public sealed record ApiResilience(LoadBalancing LoadBalancing, TimeSpan SkipFailedTargetFor, BreakerSettings? CircuitBreaker)
+{
+    public static readonly ApiResilience Default = new(LoadBalancing.RoundRobin, TimeSpan.FromSeconds(10), null);
+}
+
+/// <summary>Circuit breaker settings, with Tyk's meaning: a failure share over a count of samples.</summary>
+public sealed record BreakerSettings(double Threshold, int Samples, TimeSpan ReturnToServiceAfter);
 
 /// <summary>Per-connection WebSocket limits; null means no limit.</summary>
 public sealed record WebSocketLimits(long? MaxMessageSize, int? MaxConnections)

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.RegularExpressions;
 using Akka.Configuration;
+using Gateway.Actors.Resilience;
 
 namespace Gateway.Actors.Configuration;
 
@@ -224,7 +225,8 @@ public static partial class GatewayConfigLoader
         var apiTimeouts = new ApiTimeouts(
             reader.ReadDuration(timeouts, "connect", $"{timeoutsPath}.connect"),
             reader.ReadDuration(timeouts, "handshake", $"{timeoutsPath}.handshake"),
-            reader.ReadDuration(timeouts, "response", $"{timeoutsPath}.response"));
+            reader.ReadDuration(timeouts, "response", $"{timeoutsPath}.response"),
+            reader.ReadOptionalDuration(timeouts, "websocket-idle", $"{timeoutsPath}.websocket-idle"));
 
         var limitsPath = $"{path}.websocket-limits";
         var limits = api.GetConfig("websocket-limits");
@@ -236,6 +238,8 @@ public static partial class GatewayConfigLoader
             MessagesPerSecond = reader.ReadOptionalCount(limits, "messages-per-second", $"{limitsPath}.messages-per-second"),
         };
 
+        var resilience = ReadResilience(api, raw, defaults, path, reader);
+
         return new ApiDefinition(
             id,
             name.Length == 0 ? id : name,
@@ -244,12 +248,40 @@ public static partial class GatewayConfigLoader
             targets,
             preserveHost,
             apiTimeouts,
-            webSocketLimits)
+            webSocketLimits,
+            resilience)
         {
             Auth = ReadAuth(api, raw, defaults, path, reader),
             RateLimit = ReadRateLimit(api, raw, defaults, path, reader),
             Quota = ReadQuota(api, raw, defaults, path, reader),
         };
+    }
+
+    private static ApiResilience ReadResilience(Config api, Config raw, Config defaults, string path, SettingsReader reader)
+    {
+        var strategyText = reader.ReadString(api, "load-balancing", $"{path}.load-balancing");
+        var strategy = strategyText switch
+        {
+            "round-robin" => LoadBalancing.RoundRobin,
+            "least-connections" => LoadBalancing.LeastConnections,
+            _ => LoadBalancing.RoundRobin,
+        };
+        if (strategyText is not ("round-robin" or "least-connections"))
+        {
+            reader.Problem($"{path}.load-balancing", $"found \"{strategyText}\", expected round-robin or least-connections.");
+        }
+
+        var skip = reader.ReadDuration(api, "skip-failed-target-for", $"{path}.skip-failed-target-for");
+
+        var breakerPath = $"{path}.circuit-breaker";
+        var breaker = api.GetConfig("circuit-breaker");
+        reader.RejectUnknownKeys(breakerPath, raw.GetConfig("circuit-breaker") ?? ConfigurationFactory.Empty,
+            SettingsReader.Keys(Reference.GetConfig("gateway.api-defaults.circuit-breaker")));
+        var threshold = reader.ReadOptionalShare(breaker, "threshold", $"{breakerPath}.threshold");
+        var samples = reader.ReadOptionalCount(breaker, "samples", $"{breakerPath}.samples");
+        var returnAfter = reader.ReadDuration(breaker, "return-to-service-after", $"{breakerPath}.return-to-service-after");
+        var settings = threshold is { } share && samples is { } count ? new BreakerSettings(share, count, returnAfter) : null;
+        return new ApiResilience(strategy, skip, settings);
     }
 
     private static IReadOnlyList<Uri> ReadTargets(Config api, string path, SettingsReader reader)

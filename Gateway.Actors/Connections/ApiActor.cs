@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Gateway.Actors.Configuration;
 using Gateway.Actors.Limits;
+using Gateway.Actors.Resilience;
 using static Gateway.Actors.Connections.ConnectionProtocol;
 
 namespace Gateway.Actors.Connections;
@@ -13,16 +14,20 @@ public sealed class ApiActor : ReceiveActor
 {
     private readonly ApiDefinition _api;
     private readonly HttpMessageInvoker _invoker;
+    private readonly TargetSelector _targets;
+    private readonly CircuitBreaker? _breaker;
     private readonly KeyConnectionCounts _keyConnections;
     private readonly Dictionary<string, LiveConnection> _connections = new();
     private readonly Dictionary<IActorRef, LiveConnection> _byLeg = new();
     private static readonly Serilog.ILogger SummaryLog = Serilog.Log.ForContext<ApiActor>();
     private bool _closing;
 
-    public ApiActor(ApiDefinition api, HttpMessageInvoker invoker, KeyConnectionCounts? keyConnections = null)
+    public ApiActor(ApiDefinition api, HttpMessageInvoker invoker, TargetSelector targets, CircuitBreaker? breaker, KeyConnectionCounts? keyConnections = null)
     {
         _api = api;
         _invoker = invoker;
+        _targets = targets;
+        _breaker = breaker;
         _keyConnections = keyConnections ?? new KeyConnectionCounts();
 
         Receive<OpenConnection>(Open);
@@ -32,8 +37,13 @@ public sealed class ApiActor : ReceiveActor
         Receive<GetConnections>(_ => Sender.Tell(ListConnections()));
     }
 
-    public static Props Props(ApiDefinition api, HttpMessageInvoker invoker, KeyConnectionCounts? keyConnections = null) =>
-        Akka.Actor.Props.Create(() => new ApiActor(api, invoker, keyConnections));
+    public static Props Props(
+        ApiDefinition api, HttpMessageInvoker invoker, TargetSelector targets, CircuitBreaker? breaker, KeyConnectionCounts? keyConnections = null) =>
+        Akka.Actor.Props.Create(() => new ApiActor(api, invoker, targets, breaker, keyConnections));
+
+    /// <summary>Props with a plain round-robin selector and no breaker, for an API defined in a test.</summary>
+    public static Props Props(ApiDefinition api, HttpMessageInvoker invoker) =>
+        Props(api, invoker, new TargetSelector(api.TargetUrls, LoadBalancing.RoundRobin, TimeSpan.FromSeconds(10)), null);
 
     // A failed leg has lost its socket, so restarting it would only hide the failure: stop it, and the
     // DeathWatch below ends the connection cleanly.
@@ -66,11 +76,28 @@ public sealed class ApiActor : ReceiveActor
             return;
         }
 
+        // The breaker is asked last, so a refusal above never spends its half-open trial.
+        var permit = _breaker?.TryAcquire() ?? BreakerPermit.Granted;
+        if (!permit.Allowed)
+        {
+            if (keyId is not null)
+            {
+                _keyConnections.Remove(keyId);
+            }
+
+            Sender.Tell(new ConnectionRefused(
+                open.ConnectionId,
+                ForwardingOutcome.CircuitOpen,
+                $"its circuit breaker is open after repeated upstream failures; retry in {Math.Ceiling(permit.RetryAfter.TotalSeconds)} s"));
+            return;
+        }
+
         var messagesPerSecond = Min(_api.WebSocketLimits.MessagesPerSecond, open.Access?.MessagesPerSecond);
         var stats = new ConnectionStats();
         var clientLeg = Context.ActorOf(ClientLeg.Props(open.ConnectionId, stats), $"client-{open.ConnectionId}");
+        var upstream = new UpstreamLeg.Upstream(_api, _invoker, _targets, _breaker, permit);
         var upstreamLeg = Context.ActorOf(
-            UpstreamLeg.Props(open.ConnectionId, _api, open.Request, _invoker, Sender, clientLeg, stats, messagesPerSecond),
+            UpstreamLeg.Props(open.ConnectionId, upstream, open.Request, Sender, clientLeg, stats, messagesPerSecond),
             $"upstream-{open.ConnectionId}");
         Context.Watch(clientLeg);
         Context.Watch(upstreamLeg);
@@ -146,7 +173,7 @@ public sealed class ApiActor : ReceiveActor
             .Select(connection => new ConnectionInfo(
                 connection.Open.ConnectionId,
                 connection.Open.Request.ClientAddress,
-                connection.Open.Request.Target,
+                connection.Stats.Upstream,
                 connection.OpenedAt))
             .ToArray(),
         Context.GetChildren().Count());
@@ -158,7 +185,7 @@ public sealed class ApiActor : ReceiveActor
             _api.Id,
             connection.Open.ConnectionId,
             connection.Open.Request.ClientAddress,
-            connection.Open.Request.Target,
+            connection.Stats.Upstream,
             DateTimeOffset.UtcNow - connection.OpenedAt,
             stats.BytesToUpstream,
             stats.BytesToClient,

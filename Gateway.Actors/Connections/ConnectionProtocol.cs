@@ -67,7 +67,8 @@ public static class ConnectionProtocol
 
     public sealed record ConnectionsListed(string ApiId, IReadOnlyList<ConnectionInfo> Connections, int LiveActors);
 
-    public sealed record ConnectionInfo(string ConnectionId, string ClientAddress, Uri Upstream, DateTimeOffset OpenedAt);
+    /// <remarks><paramref name="Upstream"/> is null while the upstream leg is still picking a target.</remarks>
+    public sealed record ConnectionInfo(string ConnectionId, string ClientAddress, Uri? Upstream, DateTimeOffset OpenedAt);
 
     /// <summary>From the upstream leg to its client leg: both streams are ready, start pumping.</summary>
     internal sealed record StartPumping(Tunnel Tunnel);

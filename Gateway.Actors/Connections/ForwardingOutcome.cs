@@ -13,6 +13,8 @@ public enum ForwardingOutcome
     UpstreamUnreachable,
     UpstreamTimedOut,
     UpstreamInvalidResponse,
+    CircuitOpen,
+    AllTargetsDown,
     ShuttingDown,
     CredentialsMissing,
     CredentialsExpired,

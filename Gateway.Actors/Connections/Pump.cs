@@ -44,13 +44,15 @@ public sealed class Pump
     private readonly FrameObserver _observer;
     private readonly int _bufferSize;
     private readonly MessageRatePacer? _pacer;
+    private readonly ActivityMeter? _activity;
     private readonly CancellationTokenSource _idleRead = new();
     private volatile bool _stopRequested;
     private long _bytes;
 
     /// <param name="pacer">Optional message rate: after each complete data message the pump waits for it before going on.</param>
-    public Pump(Stream source, Stream destination, FrameObserver observer, int bufferSize = DefaultBufferSize, MessageRatePacer? pacer = null)
+    public Pump(Stream source, Stream destination, FrameObserver observer, ActivityMeter? activity = null, int bufferSize = DefaultBufferSize, MessageRatePacer? pacer = null)
     {
+        _activity = activity;
         _source = source;
         _destination = destination;
         _observer = observer;
@@ -115,8 +117,8 @@ public sealed class Pump
                     return Result(PumpEnd.Stopped, null);
                 }
 
-                // NOTE: a peer that stalls in the middle of a frame keeps the pump waiting here until
-                // the caller gives up and disposes the streams.
+                // In the middle of a frame: keep forwarding until it ends. A peer that stalls here is cut
+                // by the leg's stop deadline, which disposes the streams.
                 continue;
             }
             catch (Exception error)
@@ -142,6 +144,8 @@ public sealed class Pump
                 {
                     return Result(PumpEnd.SourceClosed, null);
                 }
+
+                _activity?.Touch();
 
                 // 3. Let the observer see the frames and decide how much may pass. With a pacer, the
                 //    observer stops after each message, so the data is forwarded a message at a time.

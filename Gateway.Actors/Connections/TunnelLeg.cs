@@ -22,6 +22,9 @@ internal abstract class TunnelLeg : ReceiveActor
 
     private static readonly TimeSpan CloseFrameWriteTimeout = TimeSpan.FromSeconds(1);
 
+    /// <summary>How long a stop request may wait for the current frame to end before both streams are cut.</summary>
+    private static readonly TimeSpan StopDeadline = TimeSpan.FromSeconds(2);
+
     private Pump? _pump;
     private StopAndClose? _stopRequest;
     private bool _peerFinished;
@@ -67,7 +70,7 @@ internal abstract class TunnelLeg : ReceiveActor
     protected void StartPump(Tunnel tunnel)
     {
         Tunnel = tunnel;
-        _pump = new Pump(Source(tunnel), Destination(tunnel), Observer(tunnel), pacer: CreatePacer(tunnel));
+        _pump = new Pump(Source(tunnel), Destination(tunnel), Observer(tunnel), tunnel.Activity, pacer: CreatePacer(tunnel));
         _pump.RunAsync().PipeTo(Self, success: result => new PumpEnded(result));
         Become(Pumping);
     }
@@ -86,12 +89,33 @@ internal abstract class TunnelLeg : ReceiveActor
         Receive<PumpEnded>(ended => OnPumpEnded(ended.Result));
         Receive<StopAndClose>(OnStopRequested);
         Receive<PeerFinished>(_ => _peerFinished = true);
+        Receive<StopOverdue>(_ => CutBothStreams());
+        Receive<IdleCheck>(_ => OnIdleCheck());
     }
 
-    private void OnStopRequested(StopAndClose request)
+    /// <summary>Called on each scheduled idle check while pumping; the upstream leg closes an idle connection.</summary>
+    protected virtual void OnIdleCheck()
     {
+    }
+
+    protected void OnStopRequested(StopAndClose request)
+    {
+        if (_stopRequest is null)
+        {
+            Context.System.Scheduler.ScheduleTellOnce(StopDeadline, Self, StopOverdue.Instance, Self);
+        }
+
         _stopRequest ??= request;
         _pump?.RequestStop();
+    }
+
+    private void CutBothStreams()
+    {
+        // The peer stalled inside a frame, so no close frame can follow it: end both sides without one.
+        Log.Debug("Connection {ConnectionId}: {Source} stalled mid-frame for {Seconds} s after a stop request; cutting the connection",
+            ConnectionId, SourceName, StopDeadline.TotalSeconds);
+        Tunnel?.CloseClient();
+        Tunnel?.CloseUpstream();
     }
 
     private void OnPumpEnded(PumpResult result)
@@ -184,4 +208,14 @@ internal abstract class TunnelLeg : ReceiveActor
     }
 
     private sealed record CloseFrameWritten(bool CloseNow);
+
+    protected sealed record IdleCheck : IDeadLetterSuppression
+    {
+        public static readonly IdleCheck Instance = new();
+    }
+
+    private sealed record StopOverdue : IDeadLetterSuppression
+    {
+        public static readonly StopOverdue Instance = new();
+    }
 }

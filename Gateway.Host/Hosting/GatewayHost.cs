@@ -52,7 +52,6 @@ public static class GatewayHost
             {
                 loggers.ClearLoggers();
                 loggers.AddLogger<SerilogLogger>();
-                loggers.WithDefaultLogMessageFormatter<SerilogLogMessageFormatter>();
             });
             akka.WithActors((system, registry) =>
             {

@@ -25,6 +25,8 @@ public static class GatewayErrors
         ForwardingOutcome.UpstreamInvalidResponse => StatusCodes.Status502BadGateway,
         ForwardingOutcome.UpstreamTimedOut => StatusCodes.Status504GatewayTimeout,
         ForwardingOutcome.ShuttingDown => StatusCodes.Status503ServiceUnavailable,
+        ForwardingOutcome.CircuitOpen => StatusCodes.Status503ServiceUnavailable,
+        ForwardingOutcome.AllTargetsDown => StatusCodes.Status503ServiceUnavailable,
         ForwardingOutcome.CredentialsMissing => StatusCodes.Status401Unauthorized,
         ForwardingOutcome.CredentialsExpired => StatusCodes.Status401Unauthorized,
         ForwardingOutcome.KeyInvalid => StatusCodes.Status403Forbidden,
@@ -34,25 +36,20 @@ public static class GatewayErrors
         _ => StatusCodes.Status500InternalServerError,
     };
 
-    /// <param name="limit">For <see cref="ForwardingOutcome.RateLimited"/> and <see cref="ForwardingOutcome.QuotaExceeded"/>:
-    /// the limit that was hit, sent as Retry-After and X-RateLimit-Limit, -Remaining and -Reset (Unix seconds).</param>
-    public static Task WriteAsync(HttpContext context, ForwardingOutcome outcome, string message, LimitDecision? limit = null)
+    /// <param name="retryAfter">Sent as Retry-After, rounded up to whole seconds, when given.</param>
+    public static Task WriteAsync(HttpContext context, ForwardingOutcome outcome, string message, TimeSpan? retryAfter = null)
     {
         var response = context.Response;
         response.Clear();
         response.StatusCode = StatusCode(outcome);
         if (outcome == ForwardingOutcome.ConnectionLimitReached)
         {
-            response.Headers.RetryAfter = "1";
+            retryAfter ??= TimeSpan.FromSeconds(1);
         }
 
-        if (limit is { IsAllowed: false } rejected)
+        if (retryAfter is { } delay)
         {
-            var seconds = Math.Max(1, (long)Math.Ceiling(rejected.RetryAfter.TotalSeconds));
-            response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-            response.Headers["X-RateLimit-Limit"] = rejected.Limit.ToString(CultureInfo.InvariantCulture);
-            response.Headers["X-RateLimit-Remaining"] = rejected.Remaining.ToString(CultureInfo.InvariantCulture);
-            response.Headers["X-RateLimit-Reset"] = (DateTimeOffset.UtcNow.ToUnixTimeSeconds() + seconds).ToString(CultureInfo.InvariantCulture);
+            response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(delay.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
         }
 
         if (outcome is ForwardingOutcome.CredentialsMissing or ForwardingOutcome.CredentialsExpired)
@@ -60,6 +57,28 @@ public static class GatewayErrors
             response.Headers.WWWAuthenticate = "Bearer";
         }
 
+        return WriteJsonAsync(context, response.StatusCode, message);
+    }
+
+    /// <summary>
+    /// Writes a rejection by a rate limit or quota: Retry-After, and X-RateLimit-Limit, -Remaining and
+    /// -Reset (Unix time in seconds when the window renews), besides the JSON error.
+    /// </summary>
+    public static Task WriteAsync(HttpContext context, ForwardingOutcome outcome, string message, LimitDecision limit)
+    {
+        if (limit.IsAllowed)
+        {
+            return WriteAsync(context, outcome, message);
+        }
+
+        var response = context.Response;
+        response.Clear();
+        response.StatusCode = StatusCode(outcome);
+        var seconds = Math.Max(1, (long)Math.Ceiling(limit.RetryAfter.TotalSeconds));
+        response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        response.Headers["X-RateLimit-Limit"] = limit.Limit.ToString(CultureInfo.InvariantCulture);
+        response.Headers["X-RateLimit-Remaining"] = limit.Remaining.ToString(CultureInfo.InvariantCulture);
+        response.Headers["X-RateLimit-Reset"] = (DateTimeOffset.UtcNow.ToUnixTimeSeconds() + seconds).ToString(CultureInfo.InvariantCulture);
         return WriteJsonAsync(context, response.StatusCode, message);
     }
 

@@ -49,7 +49,7 @@ public sealed class ProxyMiddleware
             return;
         }
 
-        // Access checks run before the target is built, because stripping a credential from the query
+        // Access checks run before the query is read, because stripping a credential from the query
         // string changes the URL that is forwarded.
         var access = await _access.CheckAsync(context, route.Definition);
         if (access.Rejection is { } rejection)
@@ -58,17 +58,17 @@ public sealed class ProxyMiddleware
             return;
         }
 
-        var target = TargetAddress.Build(route.Definition, route.NextTarget(), path, context.Request.QueryString.Value ?? "");
+        var query = context.Request.QueryString.Value ?? "";
         if (isUpgrade)
         {
             var key = access.Key;
             var connectionAccess = key is null
                 ? null
                 : new ConnectionProtocol.ConnectionAccess(key.Id, key.Policy.MaxConnections, key.Policy.MessagesPerSecond);
-            await _webSockets.ProxyAsync(context, route, target, connectionAccess);
+            await _webSockets.ProxyAsync(context, route, path, query, connectionAccess);
             return;
         }
 
-        await _http.ProxyAsync(context, route, target);
+        await _http.ProxyAsync(context, route, path, query);
     }
 }

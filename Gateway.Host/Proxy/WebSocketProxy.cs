@@ -35,8 +35,10 @@ public sealed class WebSocketProxy
         ForwardedHeaders.HasToken(request.Headers.Connection, "upgrade")
         && ForwardedHeaders.HasToken(request.Headers.Upgrade, "websocket");
 
+    /// <param name="path">The request path, percent-encoded as it came on the wire.</param>
+    /// <param name="query">The raw query string, empty or starting with '?'.</param>
     /// <param name="access">The key the upgrade was authenticated with and its connection limits; null for none.</param>
-    public async Task ProxyAsync(HttpContext context, ApiRoute route, Uri target, ConnectionAccess? access = null)
+    public async Task ProxyAsync(HttpContext context, ApiRoute route, string path, string query, ConnectionAccess? access = null)
     {
         var api = route.Definition;
 
@@ -56,7 +58,8 @@ public sealed class WebSocketProxy
         }
 
         var connectionId = Interlocked.Increment(ref s_nextConnectionId).ToString("x8");
-        var request = new UpgradeRequest(target, BuildHeaders(context, api.PreserveHostHeader, target), ForwardedHeaders.ClientAddress(context));
+        var preservedHost = api.PreserveHostHeader && context.Request.Host.HasValue ? context.Request.Host.Value : null;
+        var request = new UpgradeRequest(path, query, BuildHeaders(context), preservedHost, ForwardedHeaders.ClientAddress(context));
 
         // 2. Admit and send upstream. The actor enforces the handshake timeout; the margin here only
         //    guards against a lost reply.
@@ -142,7 +145,7 @@ public sealed class WebSocketProxy
         return null;
     }
 
-    private static List<KeyValuePair<string, string[]>> BuildHeaders(HttpContext context, bool preserveHost, Uri target)
+    private static List<KeyValuePair<string, string[]>> BuildHeaders(HttpContext context)
     {
         var headers = new List<KeyValuePair<string, string[]>>();
         foreach (var header in context.Request.Headers)
@@ -156,7 +159,6 @@ public sealed class WebSocketProxy
         // RFC 6455 section 4.1: exactly these two tokens, whatever the client's Connection list held.
         headers.Add(new("Connection", new[] { "Upgrade" }));
         headers.Add(new("Upgrade", new[] { "websocket" }));
-        headers.Add(new("Host", new[] { preserveHost && context.Request.Host.HasValue ? context.Request.Host.Value : target.Authority }));
 
         var scratch = new HttpRequestMessage().Headers;
         ForwardedHeaders.Apply(scratch, context);
