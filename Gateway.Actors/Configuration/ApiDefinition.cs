@@ -30,8 +30,12 @@ public sealed record ApiDefinition(
 /// <remarks><paramref name="WebSocketIdle"/> null means an idle WebSocket is never closed by the gateway.</remarks>
 public sealed record ApiTimeouts(TimeSpan Connect, TimeSpan Handshake, TimeSpan Response, TimeSpan? WebSocketIdle = null);
 
-/// <summary>How the API spreads load over its targets and when it stops calling them.</summary>
-public sealed record ApiResilience(LoadBalancing LoadBalancing, TimeSpan SkipFailedTargetFor, BreakerSettings? CircuitBreaker)
+/// <summary>How the API spreads load over its targets, keeps clients on one, and when it stops calling them.</summary>
+public sealed record ApiResilience(
+    LoadBalancing LoadBalancing,
+    TimeSpan SkipFailedTargetFor,
+    BreakerSettings? CircuitBreaker,
+    AffinitySettings? Affinity = null)
 {
     public static readonly ApiResilience Default = new(LoadBalancing.RoundRobin, TimeSpan.FromSeconds(10), null);
 }

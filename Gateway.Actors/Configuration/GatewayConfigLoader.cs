@@ -281,7 +281,33 @@ public static partial class GatewayConfigLoader
         var samples = reader.ReadOptionalCount(breaker, "samples", $"{breakerPath}.samples");
         var returnAfter = reader.ReadDuration(breaker, "return-to-service-after", $"{breakerPath}.return-to-service-after");
         var settings = threshold is { } share && samples is { } count ? new BreakerSettings(share, count, returnAfter) : null;
-        return new ApiResilience(strategy, skip, settings);
+
+        var affinityPath = $"{path}.affinity";
+        var affinity = api.GetConfig("affinity");
+        reader.RejectUnknownKeys(affinityPath, raw.GetConfig("affinity") ?? ConfigurationFactory.Empty,
+            SettingsReader.Keys(Reference.GetConfig("gateway.api-defaults.affinity")));
+        var modeText = reader.ReadString(affinity, "mode", $"{affinityPath}.mode");
+        AffinityMode? mode = modeText switch
+        {
+            "off" => AffinityMode.Off,
+            "cookie" => AffinityMode.Cookie,
+            "client-address" => AffinityMode.ClientAddress,
+            "query-param" => AffinityMode.QueryParam,
+            _ => null,
+        };
+        if (mode is null)
+        {
+            reader.Problem($"{affinityPath}.mode", $"found \"{modeText}\", expected off, cookie, client-address or query-param.");
+        }
+
+        var name = reader.ReadString(affinity, "name", $"{affinityPath}.name");
+        if (name.Length == 0 || name.Any(character => !(char.IsAsciiLetterOrDigit(character) || character is '_' or '-' or '.')))
+        {
+            reader.Problem($"{affinityPath}.name", $"found \"{name}\", expected a cookie or parameter name of letters, digits, '_', '-' and '.'.");
+        }
+
+        var affinitySettings = mode is AffinityMode.Off or null ? null : new AffinitySettings(mode.Value, name);
+        return new ApiResilience(strategy, skip, settings, affinitySettings);
     }
 
     private static IReadOnlyList<Uri> ReadTargets(Config api, string path, SettingsReader reader)

@@ -32,12 +32,14 @@ public static class ConnectionProtocol
 
     /// <summary>
     /// The upstream answered 101. The host relays <paramref name="Headers"/> to the client, upgrades, and
-    /// sends <see cref="AttachClient"/> to <paramref name="UpstreamLeg"/>.
+    /// sends <see cref="AttachClient"/> to <paramref name="UpstreamLeg"/>. <paramref name="Target"/> is
+    /// the target URL that answered, as configured, for session affinity.
     /// </summary>
     public sealed record UpstreamAccepted(
         string ConnectionId,
         IReadOnlyList<KeyValuePair<string, string[]>> Headers,
-        IActorRef UpstreamLeg);
+        IActorRef UpstreamLeg,
+        Uri Target);
 
     /// <summary>
     /// The upstream answered something other than 101. The host relays the response as it is and disposes it.

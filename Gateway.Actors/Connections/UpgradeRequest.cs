@@ -8,9 +8,11 @@ namespace Gateway.Actors.Connections;
 /// </summary>
 /// <param name="RequestPath">The request path, percent-encoded as it came on the wire.</param>
 /// <param name="Query">The raw query string, empty or starting with '?'.</param>
+/// <param name="Preference">The target that session affinity asks for, if any.</param>
 public sealed record UpgradeRequest(
     string RequestPath,
     string Query,
     IReadOnlyList<KeyValuePair<string, string[]>> Headers,
     string? PreservedHost,
-    string ClientAddress);
+    string ClientAddress,
+    Resilience.TargetPreference? Preference = null);

@@ -109,7 +109,7 @@ internal sealed class UpstreamLeg : TunnelLeg
     private void SendToNextTarget()
     {
         // 1. Pick a target and send the handshake; the answer comes back as a message.
-        var target = _upstream.Targets.Pick(_tried);
+        var target = _upstream.Targets.Pick(_tried, _request.Preference);
         if (target is null)
         {
             var detail = _tried.Count == 0
@@ -136,7 +136,7 @@ internal sealed class UpstreamLeg : TunnelLeg
                 _upstreamStream = switched.Stream;
                 _connectedTarget = _tried[^1];
                 _upstream.Targets.ConnectionOpened(_connectedTarget);
-                _replyTo.Tell(new UpstreamAccepted(ConnectionId, RelayedHeaders(switched.Response), Self));
+                _replyTo.Tell(new UpstreamAccepted(ConnectionId, RelayedHeaders(switched.Response), Self, _connectedTarget));
 
                 // 3. Wait for the host to attach the upgraded client.
                 Context.SetReceiveTimeout(AttachTimeout);

@@ -34,11 +34,38 @@ public sealed class TargetSelector
     public IReadOnlyList<Uri> Targets => _targets;
 
     /// <summary>
-    /// Picks a target not in <paramref name="tried"/> and not skipped after a failure; null when none is left.
+    /// Picks a target not in <paramref name="tried"/> and not skipped after a failure; null when none is
+    /// left. A <paramref name="preference"/> wins while its target is usable.
     /// </summary>
-    public Uri? Pick(IReadOnlyCollection<Uri>? tried = null)
+    public Uri? Pick(IReadOnlyCollection<Uri>? tried = null, TargetPreference? preference = null)
     {
         var now = _time.GetUtcNow().UtcTicks;
+        if (preference?.Target is { } preferred)
+        {
+            var index = Array.IndexOf(_targets, preferred);
+            if (index >= 0 && Usable(index, now, tried))
+            {
+                return preferred;
+            }
+        }
+
+        if (preference?.HashKey is { } key)
+        {
+            Uri? heaviest = null;
+            ulong heaviestWeight = 0;
+            for (var index = 0; index < _targets.Length; index++)
+            {
+                var weight = AffinityTokens.Weight(key, _targets[index]);
+                if (Usable(index, now, tried) && (heaviest is null || weight > heaviestWeight))
+                {
+                    heaviest = _targets[index];
+                    heaviestWeight = weight;
+                }
+            }
+
+            return heaviest;
+        }
+
         if (_strategy == LoadBalancing.LeastConnections)
         {
             Uri? best = null;

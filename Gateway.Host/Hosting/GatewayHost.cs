@@ -42,6 +42,7 @@ public static class GatewayHost
         builder.Services.AddSingleton(routes);
         builder.Services.AddSingleton<WebSocketProxy>();
         builder.Services.AddSingleton<HttpProxy>();
+        builder.Services.AddSingleton<SessionAffinity>();
         builder.Services.AddHttpForwarder();
         builder.Services.AddHostedService<DrainService>();
 

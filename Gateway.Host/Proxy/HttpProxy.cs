@@ -14,11 +14,13 @@ namespace Gateway.Host.Proxy;
 public sealed class HttpProxy
 {
     private readonly IHttpForwarder _forwarder;
+    private readonly SessionAffinity _affinity;
     private readonly ILogger<HttpProxy> _logger;
 
-    public HttpProxy(IHttpForwarder forwarder, ILogger<HttpProxy> logger)
+    public HttpProxy(IHttpForwarder forwarder, SessionAffinity affinity, ILogger<HttpProxy> logger)
     {
         _forwarder = forwarder;
+        _affinity = affinity;
         _logger = logger;
     }
 
@@ -39,9 +41,10 @@ public sealed class HttpProxy
         var started = Stopwatch.GetTimestamp();
         var config = new ForwarderRequestConfig { ActivityTimeout = api.Timeouts.Response };
         var tried = new List<Uri>();
+        var preference = _affinity.Resolve(context, route);
         while (true)
         {
-            var target = route.Targets.Pick(tried);
+            var target = route.Targets.Pick(tried, preference);
             if (target is null)
             {
                 route.Breaker?.Record(success: false, permit);
@@ -53,7 +56,7 @@ public sealed class HttpProxy
 
             tried.Add(target);
             var uri = TargetAddress.Build(api, target, path, query);
-            var transformer = new TargetTransformer(uri, api.PreserveHostHeader);
+            var transformer = new TargetTransformer(uri, api.PreserveHostHeader, route, target);
             var error = await _forwarder.SendAsync(context, $"{uri.Scheme}://{uri.Authority}", route.Invoker, config, transformer);
             var cause = context.Features.Get<IForwarderErrorFeature>()?.Exception;
 
@@ -138,11 +141,27 @@ public sealed class HttpProxy
     {
         private readonly Uri _target;
         private readonly bool _preserveHost;
+        private readonly ApiRoute _route;
+        private readonly Uri _configuredTarget;
 
-        public TargetTransformer(Uri target, bool preserveHost)
+        public TargetTransformer(Uri target, bool preserveHost, ApiRoute route, Uri configuredTarget)
         {
             _target = target;
             _preserveHost = preserveHost;
+            _route = route;
+            _configuredTarget = configuredTarget;
+        }
+
+        public override async ValueTask<bool> TransformResponseAsync(
+            HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
+        {
+            var copyBody = await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
+            if (proxyResponse is not null)
+            {
+                SessionAffinity.SetCookie(httpContext, _route, _configuredTarget);
+            }
+
+            return copyBody;
         }
 
         public override async ValueTask TransformRequestAsync(

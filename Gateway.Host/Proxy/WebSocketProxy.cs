@@ -24,10 +24,12 @@ public sealed class WebSocketProxy
     private static long s_nextConnectionId;
 
     private readonly ILogger<WebSocketProxy> _logger;
+    private readonly SessionAffinity _affinity;
 
-    public WebSocketProxy(ILogger<WebSocketProxy> logger)
+    public WebSocketProxy(ILogger<WebSocketProxy> logger, SessionAffinity affinity)
     {
         _logger = logger;
+        _affinity = affinity;
     }
 
     /// <summary>True for an HTTP/1.1 WebSocket upgrade: Connection lists "upgrade" and Upgrade lists "websocket".</summary>
@@ -59,7 +61,8 @@ public sealed class WebSocketProxy
 
         var connectionId = Interlocked.Increment(ref s_nextConnectionId).ToString("x8");
         var preservedHost = api.PreserveHostHeader && context.Request.Host.HasValue ? context.Request.Host.Value : null;
-        var request = new UpgradeRequest(path, query, BuildHeaders(context), preservedHost, ForwardedHeaders.ClientAddress(context));
+        var request = new UpgradeRequest(path, query, BuildHeaders(context), preservedHost, ForwardedHeaders.ClientAddress(context),
+            _affinity.Resolve(context, route));
 
         // 2. Admit and send upstream. The actor enforces the handshake timeout; the margin here only
         //    guards against a lost reply.
@@ -110,6 +113,7 @@ public sealed class WebSocketProxy
 
             // Kestrel's upgrade sends 'Connection: Upgrade' but not the Upgrade header that clients require.
             context.Response.Headers.Upgrade = "websocket";
+            SessionAffinity.SetCookie(context, route, accepted.Target);
             clientStream = await upgradeFeature!.UpgradeAsync();
         }
         catch (Exception error)
