@@ -17,6 +17,14 @@ public sealed record ApiDefinition(
 {
     /// <summary>Load balancing and breaker settings; the defaults when the definition names none.</summary>
     public ApiResilience ResilienceOrDefault => Resilience ?? ApiResilience.Default;
+
+    public AuthSettings Auth { get; init; } = AuthSettings.Keyless;
+
+    /// <summary>The API-wide rate limit across all keys; null means none.</summary>
+    public RateLimitSettings? RateLimit { get; init; }
+
+    /// <summary>The API-wide quota across all keys; null means none.</summary>
+    public QuotaSettings? Quota { get; init; }
 }
 
 /// <summary>Timeouts towards the upstream.</summary>
@@ -37,4 +45,8 @@ public sealed record ApiResilience(
 public sealed record BreakerSettings(double Threshold, int Samples, TimeSpan ReturnToServiceAfter);
 
 /// <summary>Per-connection WebSocket limits; null means no limit.</summary>
-public sealed record WebSocketLimits(long? MaxMessageSize, int? MaxConnections);
+public sealed record WebSocketLimits(long? MaxMessageSize, int? MaxConnections)
+{
+    /// <summary>Messages a client may send per second on one connection; faster reads are slowed down.</summary>
+    public int? MessagesPerSecond { get; init; }
+}

@@ -100,7 +100,11 @@ public static partial class GatewayConfigLoader
         var echo = ReadEcho(gateway, reader);
         var drainTimeout = reader.ReadDuration(gateway, "drain-timeout", "gateway.drain-timeout");
         var apis = ReadApis(gateway, reader);
-        return new GatewaySettings(listeners, enableWebSockets, admin, echo, drainTimeout, apis);
+        return new GatewaySettings(listeners, enableWebSockets, admin, echo, drainTimeout, apis)
+        {
+            DataDirectory = ReadDataDirectory(gateway, reader),
+            RequestLimits = ReadRequestLimits(gateway, reader),
+        };
     }
 
     private static IReadOnlyList<ListenerSettings> ReadListeners(Config gateway, SettingsReader reader)
@@ -234,7 +238,10 @@ public static partial class GatewayConfigLoader
         reader.RejectUnknownKeys(limitsPath, raw.GetConfig("websocket-limits") ?? ConfigurationFactory.Empty, SettingsReader.Keys(defaults.GetConfig("websocket-limits")));
         var webSocketLimits = new WebSocketLimits(
             reader.ReadOptionalSize(limits, "max-message-size", $"{limitsPath}.max-message-size"),
-            reader.ReadOptionalCount(limits, "max-connections", $"{limitsPath}.max-connections"));
+            reader.ReadOptionalCount(limits, "max-connections", $"{limitsPath}.max-connections"))
+        {
+            MessagesPerSecond = reader.ReadOptionalCount(limits, "messages-per-second", $"{limitsPath}.messages-per-second"),
+        };
 
         var upstreamTls = ReadUpstreamTls(api, raw, defaults, path, reader);
         var resilience = ReadResilience(api, raw, defaults, path, reader);
@@ -249,7 +256,12 @@ public static partial class GatewayConfigLoader
             apiTimeouts,
             webSocketLimits,
             upstreamTls,
-            resilience);
+            resilience)
+        {
+            Auth = ReadAuth(api, raw, defaults, path, reader),
+            RateLimit = ReadRateLimit(api, raw, defaults, path, reader),
+            Quota = ReadQuota(api, raw, defaults, path, reader),
+        };
     }
 
     private static ApiResilience ReadResilience(Config api, Config raw, Config defaults, string path, SettingsReader reader)

@@ -175,6 +175,25 @@ internal sealed partial class SettingsReader
         return null;
     }
 
+    /// <summary>Reads a name such as a query parameter or cookie name; off or an empty string gives null.</summary>
+    public string? ReadOptionalName(Config config, string key, string path)
+    {
+        var value = config.GetValue(key);
+        var text = value is not null && value.IsString() ? value.GetString() : null;
+        if (text is "off" or "")
+        {
+            return null;
+        }
+
+        if (text is not null && text.All(character => char.IsAsciiLetterOrDigit(character) || character is '-' or '_' or '.'))
+        {
+            return text;
+        }
+
+        Invalid(path, value, "off or a name of letters, digits, '-', '_' and '.'");
+        return null;
+    }
+
     [GeneratedRegex(@"^\s*(\d+(?:\.\d+)?)\s*(ms|milliseconds?|s|seconds?|m|minutes?|h|hours?)\s*$")]
     private static partial Regex DurationPattern();
 

@@ -15,7 +15,20 @@ public static class ConnectionProtocol
     public sealed record OpenConnection(
         string ConnectionId,
         UpgradeRequest Request,
-        TaskCompletionSource<ConnectionSummary> Completion);
+        TaskCompletionSource<ConnectionSummary> Completion,
+        ConnectionAccess? Access = null);
+
+    /// <summary>
+    /// The key a connection was opened with and its per-connection limits. <paramref name="KeyId"/> is
+    /// the key's public id; null for keyless APIs and for JWTs that name no key.
+    /// </summary>
+    public sealed record ConnectionAccess(string? KeyId, int? MaxConnectionsPerKey, int? MessagesPerSecond);
+
+    /// <summary>
+    /// Asks an API actor to end every live connection opened with key <paramref name="KeyId"/>, at a frame
+    /// boundary, with <paramref name="CloseCode"/>.
+    /// </summary>
+    public sealed record CloseKeyConnections(string KeyId, int CloseCode, string Reason);
 
     /// <summary>
     /// The upstream answered 101. The host relays <paramref name="Headers"/> to the client, upgrades, and

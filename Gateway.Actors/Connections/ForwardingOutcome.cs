@@ -17,4 +17,10 @@ public enum ForwardingOutcome
     CircuitOpen,
     AllTargetsDown,
     ShuttingDown,
+    CredentialsMissing,
+    CredentialsExpired,
+    KeyInvalid,
+    AccessDenied,
+    QuotaExceeded,
+    RateLimited,
 }

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Event;
+using Gateway.Actors.Limits;
 using static Gateway.Actors.Connections.ConnectionProtocol;
 
 namespace Gateway.Actors.Connections;
@@ -62,11 +63,14 @@ internal abstract class TunnelLeg : ReceiveActor
 
     protected abstract void RecordStats(FrameObserver observer, long bytes);
 
+    /// <summary>Creates the message rate limit of this direction, or returns null when it has none.</summary>
+    protected virtual MessageRatePacer? CreatePacer(Tunnel tunnel) => null;
+
     /// <summary>Starts copying and switches to the pumping behaviour.</summary>
     protected void StartPump(Tunnel tunnel)
     {
         Tunnel = tunnel;
-        _pump = new Pump(Source(tunnel), Destination(tunnel), Observer(tunnel), tunnel.Activity);
+        _pump = new Pump(Source(tunnel), Destination(tunnel), Observer(tunnel), tunnel.Activity, pacer: CreatePacer(tunnel));
         _pump.RunAsync().PipeTo(Self, success: result => new PumpEnded(result));
         Become(Pumping);
     }

@@ -38,15 +38,19 @@ internal sealed class UpstreamLeg : TunnelLeg
     private readonly UpgradeRequest _request;
     private readonly IActorRef _replyTo;
     private readonly List<Uri> _tried = new();
+    private readonly int? _messagesPerSecond;
     private HttpResponseMessage? _response;
     private Stream? _upstreamStream;
     private Uri? _connectedTarget;
     private ICancelable? _idleChecks;
 
-    public UpstreamLeg(string connectionId, Upstream upstream, UpgradeRequest request, IActorRef replyTo, IActorRef clientLeg, ConnectionStats stats)
+    /// <param name="messagesPerSecond">Messages the client may send per second; null for no limit.</param>
+    public UpstreamLeg(
+        string connectionId, Upstream upstream, UpgradeRequest request, IActorRef replyTo, IActorRef clientLeg, ConnectionStats stats, int? messagesPerSecond = null)
         : base(connectionId, stats)
     {
         _upstream = upstream;
+        _messagesPerSecond = messagesPerSecond;
         _request = request;
         _replyTo = replyTo;
         Sibling = clientLeg;
@@ -58,8 +62,9 @@ internal sealed class UpstreamLeg : TunnelLeg
     /// <summary>What the leg needs of its API: definition, HTTP client, targets and breaker.</summary>
     public sealed record Upstream(ApiDefinition Api, HttpMessageInvoker Invoker, TargetSelector Targets, CircuitBreaker? Breaker, BreakerPermit Permit);
 
-    public static Props Props(string connectionId, Upstream upstream, UpgradeRequest request, IActorRef replyTo, IActorRef clientLeg, ConnectionStats stats) =>
-        Akka.Actor.Props.Create(() => new UpstreamLeg(connectionId, upstream, request, replyTo, clientLeg, stats));
+    public static Props Props(
+        string connectionId, Upstream upstream, UpgradeRequest request, IActorRef replyTo, IActorRef clientLeg, ConnectionStats stats, int? messagesPerSecond = null) =>
+        Akka.Actor.Props.Create(() => new UpstreamLeg(connectionId, upstream, request, replyTo, clientLeg, stats, messagesPerSecond));
 
     protected override string SourceName => "upstream";
 
@@ -178,7 +183,10 @@ internal sealed class UpstreamLeg : TunnelLeg
         {
             // 4. Open the tunnel in both directions.
             Context.SetReceiveTimeout(null);
-            var tunnel = new Tunnel(ConnectionId, attach.Client, _upstreamStream!, _response!, _upstream.Api.WebSocketLimits.MaxMessageSize, Stats);
+            var tunnel = new Tunnel(ConnectionId, attach.Client, _upstreamStream!, _response!, _upstream.Api.WebSocketLimits.MaxMessageSize, Stats)
+            {
+                ClientMessagesPerSecond = _messagesPerSecond,
+            };
             Sibling.Tell(new StartPumping(tunnel));
             StartPump(tunnel);
             if (_upstream.Api.Timeouts.WebSocketIdle is { } idle)

@@ -51,7 +51,8 @@ public sealed class WebSocketProxy
 
     /// <param name="path">The request path, percent-encoded as it came on the wire.</param>
     /// <param name="query">The raw query string, empty or starting with '?'.</param>
-    public async Task ProxyAsync(HttpContext context, ApiRoute route, string path, string query)
+    /// <param name="access">The key the upgrade was authenticated with and its connection limits; null for none.</param>
+    public async Task ProxyAsync(HttpContext context, ApiRoute route, string path, string query, ConnectionAccess? access = null)
     {
         var api = route.Definition;
 
@@ -94,7 +95,7 @@ public sealed class WebSocketProxy
         try
         {
             answer = await route.Actor.Ask(
-                new OpenConnection(connectionId, request, completion),
+                new OpenConnection(connectionId, request, completion, access),
                 api.Timeouts.Handshake + api.Timeouts.Connect + TimeSpan.FromSeconds(5),
                 context.RequestAborted);
         }
