@@ -44,6 +44,7 @@ public static class GatewayHost
         builder.Services.AddSingleton<JwtValidator>();
         builder.Services.AddSingleton<AccessGate>();
         builder.Services.AddSingleton(settings);
+        builder.Services.AddSingleton(config);
         builder.Services.AddSingleton(endpoints);
         builder.Services.AddSingleton(routes);
         builder.Services.AddSingleton<WebSocketProxy>();
