@@ -9,7 +9,7 @@ using static Gateway.Actors.Connections.ConnectionProtocol;
 namespace Gateway.Host.Proxy;
 
 /// <summary>
-/// Proxies one WebSocket upgrade: asks the API actor to send it upstream, relays the answer, and on a
+/// Proxies one WebSocket upgrade: has the API actor send it upstream, relays the response, and on a
 /// 101 upgrades the client and hands the connection to the actor pair.
 /// </summary>
 /// <remarks>
