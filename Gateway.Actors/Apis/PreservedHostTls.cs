@@ -12,7 +12,7 @@ namespace Gateway.Actors.Apis;
 /// request's Host header, so with the client's Host it would ask the upstream for the client's name.
 /// The upstream is to be reached by the target's host name, so for these APIs the TLS handshake
 /// happens in the connect callback, with SNI and validation set to the host the socket connects to,
-/// and the handler sees plain HTTP.
+/// and the handler receives the requests as plain HTTP.
 /// NOTE: the handler then cannot negotiate h2 through ALPN, so these APIs use HTTP/1.1 to https
 /// upstreams; WebSocket handshakes use HTTP/1.1 anyway.
 /// </remarks>

@@ -74,6 +74,30 @@ public sealed class TlsListenerTests : IDisposable
     }
 
     [Fact]
+    public async Task Http2Client_EchoesLargeMessages()
+    {
+        await using var upstream = await TestUpstream.StartTlsEchoAsync(_certificates.IssueLoopbackServer());
+        await using var gateway = await StartTlsGatewayAsync(upstream.WssUri());
+        using var cancellation = new CancellationTokenSource(Timeout);
+        using var invoker = new HttpMessageInvoker(_certificates.CreateTrustingHandler());
+        using var client = new ClientWebSocket();
+        client.Options.HttpVersion = HttpVersion.Version20;
+        client.Options.HttpVersionPolicy = HttpVersionPolicy.RequestVersionExact;
+        await client.ConnectAsync(WssUri(gateway.ClientEndpoint, "/echo/"), invoker, cancellation.Token);
+
+        // Larger than Kestrel's default HTTP/2 stream window (768 KiB), so flow control must work both ways.
+        for (var i = 0; i < 8; i++)
+        {
+            var message = System.Security.Cryptography.RandomNumberGenerator.GetBytes(1024 * 1024);
+            var echoed = await WebSocketEchoTests.SendAndReceiveAsync(client, message, WebSocketMessageType.Binary, cancellation.Token);
+            Assert.True(message.AsSpan().SequenceEqual(echoed.Payload), $"message {i} came back different");
+        }
+
+        await client.CloseAsync(WebSocketCloseStatus.NormalClosure, "", cancellation.Token);
+        Assert.Equal(WebSocketCloseStatus.NormalClosure, client.CloseStatus);
+    }
+
+    [Fact]
     public async Task Http2Request_IsForwardedToHttp11Upstream()
     {
         await using var upstream = await TestUpstream.StartTlsEchoAsync(_certificates.IssueLoopbackServer());
