@@ -7,7 +7,13 @@ public sealed record GatewaySettings(
     AdminSettings Admin,
     EchoUpstreamSettings EchoUpstream,
     TimeSpan DrainTimeout,
-    IReadOnlyList<ApiDefinition> Apis);
+    IReadOnlyList<ApiDefinition> Apis)
+{
+    /// <summary>Directory of the key store and of the APIs created through the admin API.</summary>
+    public string DataDirectory { get; init; } = "./data";
+
+    public RequestLimits RequestLimits { get; init; } = new(32 * 1024, 8 * 1024);
+}
 
 /// <summary>One client listener; <paramref name="Tls"/> is null for plain HTTP.</summary>
 public sealed record ListenerSettings(string Host, int Port, ListenerTls? Tls = null);

@@ -14,5 +14,13 @@ public enum ForwardingOutcome
     UpstreamTlsFailed,
     UpstreamTimedOut,
     UpstreamInvalidResponse,
+    CircuitOpen,
+    AllTargetsDown,
     ShuttingDown,
+    CredentialsMissing,
+    CredentialsExpired,
+    KeyInvalid,
+    AccessDenied,
+    QuotaExceeded,
+    RateLimited,
 }

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Event;
+using Gateway.Actors.Limits;
 using static Gateway.Actors.Connections.ConnectionProtocol;
 
 namespace Gateway.Actors.Connections;
@@ -62,11 +63,14 @@ internal abstract class TunnelLeg : ReceiveActor
 
     protected abstract void RecordStats(FrameObserver observer, long bytes);
 
+    /// <summary>Creates the message rate limit of this direction, or returns null when it has none.</summary>
+    protected virtual MessageRatePacer? CreatePacer(Tunnel tunnel) => null;
+
     /// <summary>Starts copying and switches to the pumping behaviour.</summary>
     protected void StartPump(Tunnel tunnel)
     {
         Tunnel = tunnel;
-        _pump = new Pump(Source(tunnel), Destination(tunnel), Observer(tunnel));
+        _pump = new Pump(Source(tunnel), Destination(tunnel), Observer(tunnel), tunnel.Activity, pacer: CreatePacer(tunnel));
         _pump.RunAsync().PipeTo(Self, success: result => new PumpEnded(result));
         Become(Pumping);
     }
@@ -86,9 +90,15 @@ internal abstract class TunnelLeg : ReceiveActor
         Receive<StopAndClose>(OnStopRequested);
         Receive<PeerFinished>(_ => _peerFinished = true);
         Receive<StopOverdue>(_ => CutBothStreams());
+        Receive<IdleCheck>(_ => OnIdleCheck());
     }
 
-    private void OnStopRequested(StopAndClose request)
+    /// <summary>Called on each scheduled idle check while pumping; the upstream leg closes an idle connection.</summary>
+    protected virtual void OnIdleCheck()
+    {
+    }
+
+    protected void OnStopRequested(StopAndClose request)
     {
         if (_stopRequest is null)
         {
@@ -198,6 +208,11 @@ internal abstract class TunnelLeg : ReceiveActor
     }
 
     private sealed record CloseFrameWritten(bool CloseNow);
+
+    protected sealed record IdleCheck : IDeadLetterSuppression
+    {
+        public static readonly IdleCheck Instance = new();
+    }
 
     private sealed record StopOverdue : IDeadLetterSuppression
     {

@@ -41,8 +41,21 @@ public static class AdminEndpoints
             return;
         }
 
+        if (context.Request.Path.StartsWithSegments(KeyEndpoints.Prefix))
+        {
+            await KeyEndpoints.HandleAsync(context);
+            return;
+        }
+
+        if (context.Request.Path.StartsWithSegments(ApiEndpoints.Prefix))
+        {
+            await ApiEndpoints.HandleAsync(context);
+            return;
+        }
+
         await GatewayErrors.WriteJsonAsync(context, StatusCodes.Status404NotFound,
-            $"No admin endpoint {context.Request.Method} {context.Request.Path.Value}. Available: GET /hello, GET /admin/status.");
+            $"No admin endpoint {context.Request.Method} {context.Request.Path.Value}. " +
+            "Available: GET /hello, GET /admin/status, GET|POST /admin/keys, GET|PUT|DELETE /admin/keys/{id}, GET|POST /admin/apis, GET|PUT|DELETE /admin/apis/{id}.");
     }
 
     private static async Task<bool> AuthorizeAsync(HttpContext context, string? secret)

@@ -3,7 +3,10 @@ using Akka.Hosting;
 using Akka.Logger.Serilog;
 using Gateway.Actors.Apis;
 using Gateway.Actors.Configuration;
+using Gateway.Actors.Keys;
+using Gateway.Actors.Limits;
 using Gateway.Host.Admin;
+using Gateway.Host.Auth;
 using Gateway.Host.Echo;
 using Gateway.Host.Proxy;
 using Microsoft.AspNetCore.Connections.Features;
@@ -33,11 +36,19 @@ public static class GatewayHost
 
         var endpoints = new GatewayEndpoints();
         var routes = new RouteTableHolder();
+        var stored = StoredState.Load(settings.DataDirectory);
+        var keys = new KeySnapshotHolder();
+        var keyConnections = new KeyConnectionCounts();
+        builder.Services.AddSingleton(keys);
+        builder.Services.AddSingleton(new RequestLimiters());
+        builder.Services.AddSingleton<JwtValidator>();
+        builder.Services.AddSingleton<AccessGate>();
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(endpoints);
         builder.Services.AddSingleton(routes);
         builder.Services.AddSingleton<WebSocketProxy>();
         builder.Services.AddSingleton<HttpProxy>();
+        builder.Services.AddSingleton<SessionAffinity>();
         builder.Services.AddHttpForwarder();
         builder.Services.AddHostedService<DrainService>();
 
@@ -51,14 +62,21 @@ public static class GatewayHost
             });
             akka.WithActors((system, registry) =>
             {
-                var supervisor = system.ActorOf(ApiSupervisor.Props(settings.Apis, routes, upstreamConnect), "apis");
+                var supervisor = system.ActorOf(
+                    ApiSupervisor.Props(settings.Apis, routes, stored.ApiFilePath, stored.Apis, keyConnections, upstreamConnect), "apis");
                 registry.Register<ApiSupervisor>(supervisor);
+                var keyStore = system.ActorOf(KeyStore.Props(stored.KeyFilePath, stored.Keys, keys), "keys");
+                registry.Register<KeyStore>(keyStore);
             });
         });
 
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
+
+            // Kestrel answers a request over these bounds itself, with 431 or 414 and no body.
+            kestrel.Limits.MaxRequestHeadersTotalSize = (int)settings.RequestLimits.MaxHeaderSize;
+            kestrel.Limits.MaxRequestLineSize = settings.RequestLimits.MaxRequestLine;
             foreach (var listener in settings.Listeners)
             {
                 Listen(kestrel, endpoints, ListenerKind.Client, listener.Host, listener.Port, listener.Tls);

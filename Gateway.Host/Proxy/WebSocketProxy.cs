@@ -28,10 +28,12 @@ public sealed class WebSocketProxy
     private static long s_nextConnectionId;
 
     private readonly ILogger<WebSocketProxy> _logger;
+    private readonly SessionAffinity _affinity;
 
-    public WebSocketProxy(ILogger<WebSocketProxy> logger)
+    public WebSocketProxy(ILogger<WebSocketProxy> logger, SessionAffinity affinity)
     {
         _logger = logger;
+        _affinity = affinity;
     }
 
     /// <summary>
@@ -47,7 +49,10 @@ public sealed class WebSocketProxy
         context.Features.Get<IHttpExtendedConnectFeature>() is { IsExtendedConnect: true } connect
         && string.Equals(connect.Protocol, "websocket", StringComparison.OrdinalIgnoreCase);
 
-    public async Task ProxyAsync(HttpContext context, ApiRoute route, Uri target)
+    /// <param name="path">The request path, percent-encoded as it came on the wire.</param>
+    /// <param name="query">The raw query string, empty or starting with '?'.</param>
+    /// <param name="access">The key the upgrade was authenticated with and its connection limits; null for none.</param>
+    public async Task ProxyAsync(HttpContext context, ApiRoute route, string path, string query, ConnectionAccess? access = null)
     {
         var api = route.Definition;
 
@@ -71,7 +76,7 @@ public sealed class WebSocketProxy
         }
 
         var connectionId = Interlocked.Increment(ref s_nextConnectionId).ToString("x8");
-        var headers = BuildHeaders(context, api.PreserveHostHeader, target);
+        var headers = BuildHeaders(context);
         if (overHttp2)
         {
             // RFC 8441 section 5: an HTTP/2 client sends no Sec-WebSocket-Key, because the stream itself
@@ -79,7 +84,9 @@ public sealed class WebSocketProxy
             headers.Add(new("Sec-WebSocket-Key", new[] { Convert.ToBase64String(RandomNumberGenerator.GetBytes(16)) }));
         }
 
-        var request = new UpgradeRequest(target, headers, ForwardedHeaders.ClientAddress(context));
+        var preservedHost = api.PreserveHostHeader && context.Request.Host.HasValue ? context.Request.Host.Value : null;
+        var request = new UpgradeRequest(path, query, headers, preservedHost, ForwardedHeaders.ClientAddress(context),
+            _affinity.Resolve(context, route));
 
         // 2. Admit and send upstream. The actor enforces the handshake timeout; the margin here only
         //    guards against a lost reply.
@@ -88,7 +95,7 @@ public sealed class WebSocketProxy
         try
         {
             answer = await route.Actor.Ask(
-                new OpenConnection(connectionId, request, completion),
+                new OpenConnection(connectionId, request, completion, access),
                 api.Timeouts.Handshake + api.Timeouts.Connect + TimeSpan.FromSeconds(5),
                 context.RequestAborted);
         }
@@ -106,7 +113,7 @@ public sealed class WebSocketProxy
                 using (rejected.Response)
                 {
                     _logger.LogWarning("Connection {ConnectionId}: upstream {Upstream} answered the upgrade with {StatusCode} instead of 101",
-                        connectionId, target, (int)rejected.Response.StatusCode);
+                        connectionId, rejected.Response.RequestMessage?.RequestUri, (int)rejected.Response.StatusCode);
                     await GatewayErrors.WriteAsync(context, ForwardingOutcome.UpstreamInvalidResponse,
                         $"The upstream of API '{api.Name}' answered the WebSocket upgrade with {(int)rejected.Response.StatusCode} instead of 101.");
                 }
@@ -145,6 +152,7 @@ public sealed class WebSocketProxy
                 }
             }
 
+            SessionAffinity.SetCookie(context, route, accepted.Target);
             if (overHttp2)
             {
                 clientStream = await context.Features.Get<IHttpExtendedConnectFeature>()!.AcceptAsync();
@@ -199,7 +207,7 @@ public sealed class WebSocketProxy
         return null;
     }
 
-    private static List<KeyValuePair<string, string[]>> BuildHeaders(HttpContext context, bool preserveHost, Uri target)
+    private static List<KeyValuePair<string, string[]>> BuildHeaders(HttpContext context)
     {
         var headers = new List<KeyValuePair<string, string[]>>();
         foreach (var header in context.Request.Headers)
@@ -213,7 +221,6 @@ public sealed class WebSocketProxy
         // RFC 6455 section 4.1: exactly these two tokens, whatever the client's Connection list held.
         headers.Add(new("Connection", new[] { "Upgrade" }));
         headers.Add(new("Upgrade", new[] { "websocket" }));
-        headers.Add(new("Host", new[] { preserveHost && context.Request.Host.HasValue ? context.Request.Host.Value : target.Authority }));
 
         var scratch = new HttpRequestMessage().Headers;
         ForwardedHeaders.Apply(scratch, context);

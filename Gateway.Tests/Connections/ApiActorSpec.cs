@@ -88,7 +88,8 @@ public sealed class ApiActorSpec : TestKit
         UpstreamTls.Default);
 
     private static UpgradeRequest Upgrade(Uri target) => new(
-        new Uri($"http://{target.Authority}/"),
+        "/spec/",
+        "",
         new List<KeyValuePair<string, string[]>>
         {
             new("Connection", new[] { "Upgrade" }),
@@ -96,5 +97,6 @@ public sealed class ApiActorSpec : TestKit
             new("Sec-WebSocket-Version", new[] { "13" }),
             new("Sec-WebSocket-Key", new[] { "dGhlIHNhbXBsZSBub25jZQ==" }),
         },
+        null,
         "127.0.0.1");
 }

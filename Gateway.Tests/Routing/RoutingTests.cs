@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Gateway.Actors.Configuration;
+using Gateway.Actors.Resilience;
 using Gateway.Actors.Routing;
 
 namespace Gateway.Tests.Routing;
@@ -40,22 +41,13 @@ public sealed class RoutingTests
         Assert.Equal(pathAndQuery, uri.PathAndQuery);
     }
 
-    [Fact]
-    public void NextTarget_RoundRobins()
-    {
-        var definition = Route("a", "/a/").Definition with { TargetUrls = new[] { new Uri("ws://one/"), new Uri("ws://two/") } };
-        var route = new ApiRoute(definition, ActorRefs.Nobody, new HttpMessageInvoker(new SocketsHttpHandler()));
-
-        var picked = Enumerable.Range(0, 4).Select(_ => route.NextTarget().Host).ToArray();
-
-        Assert.Equal(new[] { "one", "two", "one", "two" }, picked);
-    }
-
     private static ApiRoute Route(string id, string listenPath) => new(
         new ApiDefinition(id, id, listenPath, true, new[] { new Uri("ws://127.0.0.1:1/") }, false,
             new ApiTimeouts(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)),
             new WebSocketLimits(null, null),
             UpstreamTls.Default),
         ActorRefs.Nobody,
-        new HttpMessageInvoker(new SocketsHttpHandler()));
+        new HttpMessageInvoker(new SocketsHttpHandler()),
+        new TargetSelector(new[] { new Uri("ws://127.0.0.1:1/") }, LoadBalancing.RoundRobin, TimeSpan.FromSeconds(1)),
+        null);
 }

@@ -46,6 +46,8 @@ public sealed class TestGateway : IAsyncDisposable
         string gatewayBody,
         Func<SocketsHttpConnectionContext, CancellationToken, ValueTask<Stream>>? upstreamConnect = null)
     {
+        // Each gateway gets its own data directory unless the body names one, so tests never share keys.
+        var dataDirectory = Path.Combine(Path.GetTempPath(), "gateway-tests", Guid.NewGuid().ToString("n"));
         var text = $$"""
             gateway {
               listen = [ { host = "127.0.0.1", port = 0 } ]
@@ -54,6 +56,7 @@ public sealed class TestGateway : IAsyncDisposable
                 port = 0
               }
               drain-timeout = 3s
+              data-directory = "{{dataDirectory}}"
               {{gatewayBody}}
             }
             akka.loglevel = INFO
