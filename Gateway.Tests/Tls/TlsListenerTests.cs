@@ -198,6 +198,27 @@ public sealed class TlsListenerTests : IDisposable
         Assert.Equal("CN=default.test", await ServerCertificateSubjectAsync(gateway.ClientEndpoint, "other.test"));
     }
 
+    [Fact]
+    public async Task ExpiredListenerCertificate_StillStarts()
+    {
+        var expired = _certificates.IssueServer("localhost", new[] { "localhost" }, new[] { IPAddress.Loopback }, DateTimeOffset.UtcNow.AddDays(-1));
+        var (certificate, key) = _certificates.WritePemPair(expired);
+        await using var gateway = await TestGateway.StartAsync($$"""
+            listen = [ { host = "127.0.0.1", port = 0, tls { certificate = "{{certificate}}", key = "{{key}}" } } ]
+            """);
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync(gateway.ClientEndpoint);
+        await using var tls = new SslStream(tcp.GetStream());
+
+        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+        {
+            TargetHost = "localhost",
+            RemoteCertificateValidationCallback = (_, _, _, _) => true,
+        });
+
+        Assert.Equal(expired.Thumbprint, new X509Certificate2(tls.RemoteCertificate!).Thumbprint);
+    }
+
     [Theory]
     [InlineData("on", "h2")]
     [InlineData("off", "http/1.1")]
