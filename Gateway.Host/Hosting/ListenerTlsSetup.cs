@@ -46,8 +46,8 @@ internal static class ListenerTlsSetup
 
     private static SslStreamCertificateContext CreateContext(CertificateWithChain certificate)
     {
-        // An expired certificate still starts the listener, because a restart at night must not take
-        // the gateway down, but clients will reject it, so the operator hears about it now.
+        // An expired certificate does not stop the listener, so that a restart cannot take the gateway
+        // down. Clients will reject it, so the operator is warned now.
         var now = DateTime.Now;
         if (now > certificate.Certificate.NotAfter || now < certificate.Certificate.NotBefore)
         {
