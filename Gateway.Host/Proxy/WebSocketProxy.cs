@@ -80,7 +80,7 @@ public sealed class WebSocketProxy
         if (overHttp2)
         {
             // RFC 8441 section 5: an HTTP/2 client sends no Sec-WebSocket-Key, because the stream itself
-            // proves the server speaks WebSocket. The HTTP/1.1 upstream needs one, so the gateway makes it.
+            // proves the server speaks WebSocket. The HTTP/1.1 upstream needs one, so the gateway generates it.
             headers.Add(new("Sec-WebSocket-Key", new[] { Convert.ToBase64String(RandomNumberGenerator.GetBytes(16)) }));
         }
 
@@ -108,8 +108,8 @@ public sealed class WebSocketProxy
         switch (answer)
         {
             case UpstreamRejected rejected when overHttp2 && (int)rejected.Response.StatusCode is >= 200 and < 300:
-                // A 2xx answer to an extended CONNECT tells the client the WebSocket is open, so an upstream
-                // that answers the upgrade with 200 cannot be relayed as it is over HTTP/2.
+                // A 2xx response to an extended CONNECT tells the client that the WebSocket is open, so an
+                // upstream's 200 to the upgrade cannot be relayed unchanged over HTTP/2.
                 using (rejected.Response)
                 {
                     _logger.LogWarning("Connection {ConnectionId}: upstream {Upstream} answered the upgrade with {StatusCode} instead of 101",
@@ -144,8 +144,8 @@ public sealed class WebSocketProxy
             LiftRequestLimits(context);
             foreach (var header in accepted.Headers)
             {
-                // Sec-WebSocket-Accept answers the key the gateway made up for an HTTP/2 client, which
-                // expects no such header (RFC 8441 section 5).
+                // Sec-WebSocket-Accept is computed from the key the gateway generated for an HTTP/2
+                // client, which expects no such header (RFC 8441 section 5).
                 if (!(overHttp2 && string.Equals(header.Key, "Sec-WebSocket-Accept", StringComparison.OrdinalIgnoreCase)))
                 {
                     context.Response.Headers[header.Key] = header.Value;
