@@ -33,10 +33,10 @@ CORES="$(nproc)"
 # The quick run measures one round of a subset of the cases, briefly: it proves
 # that every scenario works, and its figures are not for comparison.
 if [[ $MODE == quick ]]; then
-  ROUNDS=1; WARMUP=0.5; DURATION=1; LATENCY_SECONDS=2; CONNECT_SECONDS=1; HTTP_SECONDS=1
+  ROUNDS=1; WARMUP=0.5; DURATION=1; LATENCY_SECONDS=2; CONNECT_SECONDS=1; HTTP_SECONDS=1; WARMUP_SECONDS=1
   IDLE_COUNTS=(1000); THROUGHPUT_CONNECTIONS=(64); THROUGHPUT_SIZES=(64 16384)
 else
-  ROUNDS=3; WARMUP=1; DURATION=4; LATENCY_SECONDS=10; CONNECT_SECONDS=5; HTTP_SECONDS=5
+  ROUNDS=3; WARMUP=1; DURATION=4; LATENCY_SECONDS=10; CONNECT_SECONDS=5; HTTP_SECONDS=5; WARMUP_SECONDS=3
   IDLE_COUNTS=(1000 8000); THROUGHPUT_CONNECTIONS=(1 64 1024); THROUGHPUT_SIZES=(64 16384)
 fi
 LATENCY_CONNECTIONS=16
@@ -207,7 +207,7 @@ CONTENDERS=(direct gateway nginx)
 # 6. Idle memory first, while both proxies have only served a short warm-up, so
 #    that buffers pooled by earlier cases do not hide the cost of a connection.
 for contender in gateway nginx; do
-  bench connect-rate --url "${URL[$contender]}" --contender "$contender" --round 0 \
+  dotnet "$BENCH_DLL" connect-rate --url "${URL[$contender]}" --contender "$contender" --round 0 \
     --workers 8 --warmup 0 --duration 1 --out "$RUN_DIR/warmup.jsonl" >/dev/null
 done
 for count in "${IDLE_COUNTS[@]}"; do
@@ -216,7 +216,20 @@ for count in "${IDLE_COUNTS[@]}"; do
   bench idle-memory --url "${URL[nginx]}" --contender nginx --connections "$count" --pids "$NGINX_PIDS"
 done
 
-# 7. The rest, round by round, each case against every contender in turn.
+# 7. Warm-up: every contender runs every kind of case once, unrecorded. The
+#    .NET processes (the gateway, and the echo upstream behind every contender)
+#    are then measured after tiered compilation has settled on the paths the
+#    cases use, not while the JIT still competes for the cores.
+log "Warm-up"
+for contender in "${CONTENDERS[@]}"; do
+  warm() { dotnet "$BENCH_DLL" "$@" --contender "$contender" --round 0 --warmup 0 --out "$RUN_DIR/warmup.jsonl" >/dev/null; }
+  warm throughput --url "${URL[$contender]}" --connections 64 --size 64 --duration "$WARMUP_SECONDS"
+  warm throughput --url "${URL[$contender]}" --connections 64 --size 16384 --duration "$WARMUP_SECONDS"
+  warm connect-rate --url "${URL[$contender]}" --workers "$CONNECT_WORKERS" --duration "$WARMUP_SECONDS"
+  warm http --url "${HTTP_URL[$contender]}" --connections "$HTTP_CONNECTIONS" --threads 2 --duration "$WARMUP_SECONDS"
+done
+
+# 8. The rest, round by round, each case against every contender in turn.
 for round in $(seq 1 "$ROUNDS"); do
   for connections in "${THROUGHPUT_CONNECTIONS[@]}"; do
     for size in "${THROUGHPUT_SIZES[@]}"; do
@@ -247,7 +260,7 @@ for round in $(seq 1 "$ROUNDS"); do
   done
 done
 
-# 8. The page and the chart, from the JSON alone.
+# 9. The page and the chart, from the JSON alone.
 if [[ $MODE == full ]]; then
   PAGE="$ROOT/docs/BENCHMARKS.md"
   CHART="$ROOT/docs/benchmarks.png"

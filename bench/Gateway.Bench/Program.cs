@@ -1,3 +1,4 @@
+using System.Net.WebSockets;
 using System.Text.Json;
 using Gateway.Bench;
 using Gateway.Bench.Report;
@@ -35,53 +36,41 @@ try
 
     var warmup = options.Seconds("warmup", 1);
     var duration = options.Seconds("duration", 5);
-    string caseName;
-    Dictionary<string, double>? metrics = null;
-    string? skipped = null;
-    switch (command)
+    var caseName = command switch
     {
-        case "throughput":
-            var connections = options.Integer("connections");
-            var size = options.Integer("size");
-            caseName = Figure.ThroughputCase(connections, size);
-            metrics = await ThroughputScenario.RunAsync(options.Url(), connections, size, warmup, duration);
-            break;
-        case "latency":
-            caseName = Figure.LatencyCase;
-            metrics = await LatencyScenario.RunAsync(options.Url(), options.Integer("connections"), options.Integer("rate"),
-                options.Integer("size", 64), warmup, duration);
-            break;
-        case "connect-rate":
-            caseName = Figure.ConnectCase;
-            metrics = await ConnectRateScenario.RunAsync(options.Url(), options.Integer("workers"), warmup, duration);
-            break;
-        case "idle-memory":
-            var idle = options.Integer("connections");
-            var pids = options.Text("pids").Split(',').Select(int.Parse).ToArray();
-            caseName = Figure.IdleCase(idle);
-            skipped = IdleMemoryScenario.CheckDescriptorLimits(pids, idle);
-            if (skipped is null)
-            {
-                metrics = await IdleMemoryScenario.RunAsync(options.Url(), pids, idle, options.Seconds("settle", 3));
-            }
-            else
-            {
-                Console.Error.WriteLine($"Skipping idle-memory with {idle} connections: {skipped}.");
-            }
-
-            break;
-        case "http":
-            caseName = Figure.HttpCase;
-            metrics = await HttpScenario.RunAsync(options.Url(), options.Integer("connections"), options.Integer("threads", 2), duration);
-            break;
-        default:
-            Console.Error.WriteLine($"Unknown command '{command}'.");
-            Console.Error.WriteLine(Usage);
-            return 2;
+        "throughput" => Figure.ThroughputCase(options.Integer("connections"), options.Integer("size")),
+        "latency" => Figure.LatencyCase,
+        "connect-rate" => Figure.ConnectCase,
+        "idle-memory" => Figure.IdleCase(options.Integer("connections")),
+        "http" => Figure.HttpCase,
+        _ => null,
+    };
+    if (caseName is null)
+    {
+        Console.Error.WriteLine($"Unknown command '{command}'.");
+        Console.Error.WriteLine(Usage);
+        return 2;
     }
 
-    new ResultRecord(command, caseName, options.Text("contender"), options.Integer("round", 1), metrics ?? new(), skipped)
-        .AppendTo(options.Text("out"));
+    var record = new ResultRecord(command, caseName, options.Text("contender"), options.Integer("round", 1), new());
+    var output = options.Text("out");
+    try
+    {
+        record = record with { Metrics = await RunScenarioAsync(command, options, warmup, duration) };
+    }
+    catch (SkippedException skipped)
+    {
+        Console.Error.WriteLine($"Skipping {command} {caseName} against {record.Contender}: {skipped.Message}.");
+        record = record with { Skipped = skipped.Message };
+    }
+    catch (Exception error) when (error is WebSocketException or HttpRequestException or IOException or InvalidOperationException)
+    {
+        // A case that fails against a contender is recorded with the error, and the run goes on with the next case.
+        Console.Error.WriteLine($"{command} {caseName} against {record.Contender} failed: {error}");
+        record = record with { Skipped = $"failed with {error.GetType().Name}: {error.Message}" };
+    }
+
+    record.AppendTo(output);
     return 0;
 }
 catch (ArgumentException error)
@@ -111,3 +100,32 @@ static void WriteReport(Options options)
     ChartWriter.Write(summary, chart);
     Console.WriteLine($"Wrote {page} and {chart}.");
 }
+
+static async Task<Dictionary<string, double>> RunScenarioAsync(string command, Options options, TimeSpan warmup, TimeSpan duration)
+{
+    switch (command)
+    {
+        case "throughput":
+            return await ThroughputScenario.RunAsync(options.Url(), options.Integer("connections"), options.Integer("size"), warmup, duration);
+        case "latency":
+            return await LatencyScenario.RunAsync(options.Url(), options.Integer("connections"), options.Integer("rate"),
+                options.Integer("size", 64), warmup, duration);
+        case "connect-rate":
+            return await ConnectRateScenario.RunAsync(options.Url(), options.Integer("workers"), warmup, duration);
+        case "idle-memory":
+            var connections = options.Integer("connections");
+            var pids = options.Text("pids").Split(',').Select(int.Parse).ToArray();
+            var problem = IdleMemoryScenario.CheckDescriptorLimits(pids, connections);
+            if (problem is not null)
+            {
+                throw new SkippedException(problem);
+            }
+
+            return await IdleMemoryScenario.RunAsync(options.Url(), pids, connections, options.Seconds("settle", 3));
+        default:
+            return await HttpScenario.RunAsync(options.Url(), options.Integer("connections"), options.Integer("threads", 2), duration);
+    }
+}
+
+/// <summary>A case that cannot run here, with the reason.</summary>
+internal sealed class SkippedException(string reason) : Exception(reason);

@@ -40,8 +40,10 @@ public static class ReportWriter
         page.AppendLine("core. Both proxies log only warnings. The load generator (`bench/Gateway.Bench`,");
         page.AppendLine("`ClientWebSocket`, HdrHistogram) runs on the same machine, so every figure includes");
         page.AppendLine("the generator and the upstream competing for the same cores. All traffic is on loopback.");
-        page.AppendLine("Each round runs every case against direct, gateway and nginx in turn; the table");
-        page.AppendLine("gives the median over the rounds.");
+        page.AppendLine("Before the first round every contender runs each kind of case once, unrecorded, so");
+        page.AppendLine("that the .NET processes are measured after tiered compilation has settled. Each round");
+        page.AppendLine("then runs every case against direct, gateway and nginx in turn, and the table gives");
+        page.AppendLine("the median over the rounds.");
         page.AppendLine();
         page.AppendLine($"- **Echo throughput**: {Fact("throughput")}. Each connection keeps one message in flight:");
         page.AppendLine("  it sends, waits for the whole echo and sends again. MiB/s counts echoed payload, one way.");

@@ -45,7 +45,8 @@ public sealed class Summary
         }
 
         var skipped = new Dictionary<string, string>();
-        foreach (var record in records)
+        // Round 0 is the unrecorded warm-up; a record of it that reached the results file does not count.
+        foreach (var record in records.Where(record => record.Round > 0))
         {
             if (record.Skipped is not null)
             {
