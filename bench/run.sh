@@ -34,10 +34,10 @@ CORES="$(nproc)"
 # that every scenario works, and its figures are not for comparison.
 if [[ $MODE == quick ]]; then
   ROUNDS=1; WARMUP=0.5; DURATION=1; LATENCY_SECONDS=2; CONNECT_SECONDS=1; HTTP_SECONDS=1; WARMUP_SECONDS=1
-  IDLE_COUNTS=(1000); THROUGHPUT_CONNECTIONS=(64); THROUGHPUT_SIZES=(64 16384)
+  IDLE_COUNTS=(1000); HEAP_CONNECTIONS=500; THROUGHPUT_CONNECTIONS=(64); THROUGHPUT_SIZES=(64 16384)
 else
   ROUNDS=3; WARMUP=1; DURATION=4; LATENCY_SECONDS=10; CONNECT_SECONDS=5; HTTP_SECONDS=5; WARMUP_SECONDS=3
-  IDLE_COUNTS=(1000 8000); THROUGHPUT_CONNECTIONS=(1 64 1024); THROUGHPUT_SIZES=(64 16384)
+  IDLE_COUNTS=(1000 8000); HEAP_CONNECTIONS=2000; THROUGHPUT_CONNECTIONS=(1 64 1024); THROUGHPUT_SIZES=(64 16384)
 fi
 LATENCY_CONNECTIONS=16
 LATENCY_RATE=2000
@@ -215,6 +215,23 @@ for count in "${IDLE_COUNTS[@]}"; do
   bench idle-memory --url "${URL[gateway]}" --contender gateway --connections "$count" --pids "$GATEWAY_PID"
   bench idle-memory --url "${URL[nginx]}" --contender nginx --connections "$count" --pids "$NGINX_PIDS"
 done
+
+# 6b. Where the gateway's idle memory goes: heap snapshots before and after
+#     opening idle connections. dotnet-gcdump is a .NET tool from NuGet; without
+#     it the step is skipped. Snapshots force full collections, so this runs
+#     after the RSS measurements.
+GCDUMP="$(command -v dotnet-gcdump || echo "$HOME/.dotnet/tools/dotnet-gcdump")"
+if [[ ! -x $GCDUMP ]]; then
+  dotnet tool install -g dotnet-gcdump --version 10.0.750501 >/dev/null 2>&1 || true
+fi
+if [[ -x $GCDUMP ]]; then
+  log "Heap snapshots of the gateway, $HEAP_CONNECTIONS idle connections"
+  mkdir -p "$RUN_DIR/dumps"
+  bench heap --url "${URL[gateway]}" --contender gateway --connections "$HEAP_CONNECTIONS" --pid "$GATEWAY_PID" \
+    --gcdump "$GCDUMP" --dumps "$RUN_DIR/dumps" >/dev/null
+else
+  log "dotnet-gcdump did not install, so the heap breakdown is skipped."
+fi
 
 # 7. Warm-up: every contender runs every kind of case once, unrecorded. The
 #    .NET processes (the gateway, and the echo upstream behind every contender)

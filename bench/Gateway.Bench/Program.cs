@@ -15,6 +15,7 @@ const string Usage = """
       connect-rate  --workers N
       idle-memory   --connections N --pids PID,PID... --settle SECONDS
       http          --connections N --threads N              (runs wrk)
+      heap          --connections N --pid PID --gcdump TOOL --dumps DIR   (heap snapshots of a .NET proxy)
       report        --results FILE --machine FILE --page FILE --chart FILE --baselines DIR --summary FILE
     """;
 
@@ -43,6 +44,7 @@ try
         "connect-rate" => Figure.ConnectCase,
         "idle-memory" => Figure.IdleCase(options.Integer("connections")),
         "http" => Figure.HttpCase,
+        "heap" => Figure.HeapCase(options.Integer("connections")),
         _ => null,
     };
     if (caseName is null)
@@ -122,6 +124,9 @@ static async Task<Dictionary<string, double>> RunScenarioAsync(string command, O
             }
 
             return await IdleMemoryScenario.RunAsync(options.Url(), pids, connections, options.Seconds("settle", 3));
+        case "heap":
+            return await HeapScenario.RunAsync(options.Url(), options.Integer("pid"), options.Integer("connections"),
+                options.Text("gcdump"), options.Text("dumps"));
         default:
             return await HttpScenario.RunAsync(options.Url(), options.Integer("connections"), options.Integer("threads", 2), duration);
     }

@@ -44,4 +44,6 @@ public sealed record Figure(string Label, string Scenario, string Case, string M
     public static string ThroughputCase(int connections, int size) => $"{connections}conn-{size}B";
 
     public static string IdleCase(int connections) => $"{connections}conn";
+
+    public static string HeapCase(int connections) => $"{connections}conn";
 }

@@ -93,6 +93,7 @@ public static class ReportWriter
         }
 
         WriteBudgets(page, summary);
+        WriteHeapBreakdown(page, summary);
         WriteBeforeAndAfter(page, summary, baselines);
         return page.ToString();
     }
@@ -129,6 +130,41 @@ public static class ReportWriter
             (g, _) => g <= 16, _ => "16 KiB", "KiB");
         Row("HTTP requests/s: at least 0.8 of nginx's", "http", Figure.HttpCase, "requestsPerSecond",
             (g, n) => g >= 0.8 * n, n => $"{Format(0.8 * n)} req/s", "req/s");
+        page.AppendLine();
+    }
+
+    private static void WriteHeapBreakdown(StringBuilder page, Summary summary)
+    {
+        var prefix = "heap/";
+        var total = summary.Medians.FirstOrDefault(pair => pair.Key.StartsWith(prefix, StringComparison.Ordinal) && pair.Key.EndsWith("/liveHeapBytesPerConnection", StringComparison.Ordinal));
+        if (total.Key is null || !total.Value.TryGetValue("gateway", out var liveHeap))
+        {
+            return;
+        }
+
+        var caseName = total.Key.Split('/')[1];
+        page.AppendLine("## Where the gateway's idle memory goes");
+        page.AppendLine();
+        page.AppendLine($"Heap snapshots (dotnet-gcdump) of the gateway before and after opening {caseName.Replace("conn", "", StringComparison.Ordinal)} idle");
+        page.AppendLine($"connections: the live managed heap grows by {Format(liveHeap / 1024)} KiB per connection. The types with");
+        page.AppendLine("at least one object per two connections, largest first:");
+        page.AppendLine();
+        page.AppendLine("| Type | bytes per connection | objects per connection |");
+        page.AppendLine("|---|---:|---:|");
+        var bytesPrefix = $"{prefix}{caseName}/bytes:";
+        var rows = summary.Medians
+            .Where(pair => pair.Key.StartsWith(bytesPrefix, StringComparison.Ordinal) && pair.Value.ContainsKey("gateway"))
+            .Select(pair => (Type: pair.Key[bytesPrefix.Length..], Bytes: pair.Value["gateway"]))
+            .OrderByDescending(row => row.Bytes)
+            .ToList();
+        foreach (var (type, bytes) in rows)
+        {
+            var objects = summary.Medians.TryGetValue($"{prefix}{caseName}/objects:{type}", out var counts) ? counts["gateway"] : double.NaN;
+            page.AppendLine($"| `{type.Replace("|", "\\|", StringComparison.Ordinal)}` | {Format(bytes)} | {Format(objects)} |");
+        }
+
+        page.AppendLine();
+        page.AppendLine($"These rows add up to {Format(rows.Sum(row => row.Bytes) / 1024)} KiB per connection, and smaller types make up the rest.");
         page.AppendLine();
     }
 

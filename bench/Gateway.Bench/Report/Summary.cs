@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Gateway.Bench.Results;
 
 namespace Gateway.Bench.Report;
@@ -82,9 +83,15 @@ public sealed class Summary
         };
     }
 
-    public void Save(string path) => File.WriteAllText(path, JsonSerializer.Serialize(this, new JsonSerializerOptions { WriteIndented = true }));
+    private static readonly JsonSerializerOptions s_json = new()
+    {
+        WriteIndented = true,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
 
-    public static Summary Load(string path) => JsonSerializer.Deserialize<Summary>(File.ReadAllText(path))!;
+    public void Save(string path) => File.WriteAllText(path, JsonSerializer.Serialize(this, s_json));
+
+    public static Summary Load(string path) => JsonSerializer.Deserialize<Summary>(File.ReadAllText(path), s_json)!;
 
     private static double Median(List<double> values)
     {

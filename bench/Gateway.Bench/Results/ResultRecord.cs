@@ -19,6 +19,9 @@ public sealed record ResultRecord(
     {
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+
+        // A percentile of a window without samples is NaN.
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
     public static JsonSerializerOptions Json => s_json;

@@ -61,7 +61,10 @@ public static class ConnectRateScenario
             merged.Add(histogram);
         }
 
-        double Microseconds(double percentile) => merged.GetValueAtPercentile(percentile) * 1e6 / Stopwatch.Frequency;
+        // HdrHistogram rejects percentile queries on an empty histogram, which a window without a single
+        // completed echo leaves.
+        double Microseconds(double percentile) =>
+            merged.TotalCount == 0 ? double.NaN : merged.GetValueAtPercentile(percentile) * 1e6 / Stopwatch.Frequency;
         return new Dictionary<string, double>
         {
             ["connectionsPerSecond"] = completed.Sum() / duration.TotalSeconds,
