@@ -71,9 +71,11 @@ public static class Program
         }
 
         LoadedConfig config;
+        WebApplication app;
         try
         {
             config = file is null ? GatewayConfigLoader.LoadText("", "(defaults)") : GatewayConfigLoader.LoadFile(file);
+            app = GatewayHost.Build(config);
         }
         catch (ConfigException error)
         {
@@ -82,7 +84,6 @@ public static class Program
             return 1;
         }
 
-        var app = GatewayHost.Build(config);
         await app.StartAsync();
         var endpoints = app.Services.GetRequiredService<GatewayEndpoints>();
         Log.Information("Gateway {Version} started with {ApiCount} APIs; client listeners {ClientEndpoints}, admin {AdminEndpoints}, echo upstream {EchoEndpoints}",

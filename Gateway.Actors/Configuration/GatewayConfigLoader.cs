@@ -1,11 +1,16 @@
 using System.Net;
 using System.Text.RegularExpressions;
 using Akka.Configuration;
+using Gateway.Actors.Resilience;
 
 namespace Gateway.Actors.Configuration;
 
 /// <summary>A loaded configuration: the validated gateway settings and the whole merged HOCON tree.</summary>
-public sealed record LoadedConfig(GatewaySettings Gateway, Config Root);
+public sealed record LoadedConfig(GatewaySettings Gateway, Config Root)
+{
+    /// <summary>The file the configuration was read from; null when it came from text.</summary>
+    public string? FilePath { get; init; }
+}
 
 /// <summary>
 /// Loads a HOCON file over the embedded reference configuration and validates the <c>gateway</c>
@@ -41,10 +46,14 @@ public static partial class GatewayConfigLoader
             throw new ConfigException(new[] { $"{path}: cannot read the file: {error.Message}" });
         }
 
-        return LoadText(text, path);
+        return LoadText(text, path, Path.GetDirectoryName(Path.GetFullPath(path))) with { FilePath = path };
     }
 
-    public static LoadedConfig LoadText(string text, string source)
+    /// <summary>
+    /// Loads configuration text. Relative certificate paths are resolved against
+    /// <paramref name="baseDirectory"/>, or the working directory when it is null.
+    /// </summary>
+    public static LoadedConfig LoadText(string text, string source, string? baseDirectory = null)
     {
         Config user;
         try
@@ -57,7 +66,7 @@ public static partial class GatewayConfigLoader
         }
 
         var root = user.WithFallback(Reference);
-        var reader = new SettingsReader(source);
+        var reader = new SettingsReader(source) { BaseDirectory = baseDirectory ?? Directory.GetCurrentDirectory() };
         var settings = ReadGateway(root, user, reader);
         if (reader.Problems.Count > 0)
         {
@@ -95,7 +104,11 @@ public static partial class GatewayConfigLoader
         var echo = ReadEcho(gateway, reader);
         var drainTimeout = reader.ReadDuration(gateway, "drain-timeout", "gateway.drain-timeout");
         var apis = ReadApis(gateway, reader);
-        return new GatewaySettings(listeners, enableWebSockets, admin, echo, drainTimeout, apis);
+        return new GatewaySettings(listeners, enableWebSockets, admin, echo, drainTimeout, apis)
+        {
+            DataDirectory = ReadDataDirectory(gateway, reader),
+            RequestLimits = ReadRequestLimits(gateway, reader),
+        };
     }
 
     private static IReadOnlyList<ListenerSettings> ReadListeners(Config gateway, SettingsReader reader)
@@ -114,15 +127,16 @@ public static partial class GatewayConfigLoader
             var path = $"gateway.listen[{index++}]";
             if (!item.IsObject())
             {
-                reader.Invalid(path, item, "an object with host and port");
+                reader.Invalid(path, item, "an object with host, port and optionally tls");
                 continue;
             }
 
             var listener = new Config(new Akka.Configuration.Hocon.HoconRoot(item));
-            reader.RejectUnknownKeys(path, listener, new[] { "host", "port" });
+            reader.RejectUnknownKeys(path, listener, new[] { "host", "port", "tls" });
             var host = ReadHost(listener, path, reader);
             var port = reader.ReadPort(listener, "port", $"{path}.port");
-            listeners.Add(new ListenerSettings(host, port));
+            var tls = ReadListenerTls(listener, path, reader);
+            listeners.Add(new ListenerSettings(host, port, tls));
         }
 
         return listeners;
@@ -178,7 +192,9 @@ public static partial class GatewayConfigLoader
                 continue;
             }
 
-            apis.Add(ReadApi(id, apisConfig.GetConfig(id), gateway.GetConfig("api-defaults"), reader));
+            var raw = apisConfig.GetConfig(id);
+            var defaults = gateway.GetConfig("api-defaults");
+            apis.Add(ReadApi(id, raw, defaults, reader) with { Fingerprint = raw.ToString() + "\n" + defaults.ToString() });
         }
 
         var duplicates = apis.GroupBy(api => api.ListenPath).Where(group => group.Count() > 1 && group.Key.Length > 0);
@@ -220,14 +236,21 @@ public static partial class GatewayConfigLoader
         var apiTimeouts = new ApiTimeouts(
             reader.ReadDuration(timeouts, "connect", $"{timeoutsPath}.connect"),
             reader.ReadDuration(timeouts, "handshake", $"{timeoutsPath}.handshake"),
-            reader.ReadDuration(timeouts, "response", $"{timeoutsPath}.response"));
+            reader.ReadDuration(timeouts, "response", $"{timeoutsPath}.response"),
+            reader.ReadOptionalDuration(timeouts, "websocket-idle", $"{timeoutsPath}.websocket-idle"));
 
         var limitsPath = $"{path}.websocket-limits";
         var limits = api.GetConfig("websocket-limits");
         reader.RejectUnknownKeys(limitsPath, raw.GetConfig("websocket-limits") ?? ConfigurationFactory.Empty, SettingsReader.Keys(defaults.GetConfig("websocket-limits")));
         var webSocketLimits = new WebSocketLimits(
             reader.ReadOptionalSize(limits, "max-message-size", $"{limitsPath}.max-message-size"),
-            reader.ReadOptionalCount(limits, "max-connections", $"{limitsPath}.max-connections"));
+            reader.ReadOptionalCount(limits, "max-connections", $"{limitsPath}.max-connections"))
+        {
+            MessagesPerSecond = reader.ReadOptionalCount(limits, "messages-per-second", $"{limitsPath}.messages-per-second"),
+        };
+
+        var upstreamTls = ReadUpstreamTls(api, raw, defaults, path, reader);
+        var resilience = ReadResilience(api, raw, defaults, path, reader);
 
         return new ApiDefinition(
             id,
@@ -237,7 +260,67 @@ public static partial class GatewayConfigLoader
             targets,
             preserveHost,
             apiTimeouts,
-            webSocketLimits);
+            webSocketLimits,
+            upstreamTls,
+            resilience)
+        {
+            Auth = ReadAuth(api, raw, defaults, path, reader),
+            RateLimit = ReadRateLimit(api, raw, defaults, path, reader),
+            Quota = ReadQuota(api, raw, defaults, path, reader),
+        };
+    }
+
+    private static ApiResilience ReadResilience(Config api, Config raw, Config defaults, string path, SettingsReader reader)
+    {
+        var strategyText = reader.ReadString(api, "load-balancing", $"{path}.load-balancing");
+        var strategy = strategyText switch
+        {
+            "round-robin" => LoadBalancing.RoundRobin,
+            "least-connections" => LoadBalancing.LeastConnections,
+            _ => LoadBalancing.RoundRobin,
+        };
+        if (strategyText is not ("round-robin" or "least-connections"))
+        {
+            reader.Problem($"{path}.load-balancing", $"found \"{strategyText}\", expected round-robin or least-connections.");
+        }
+
+        var skip = reader.ReadDuration(api, "skip-failed-target-for", $"{path}.skip-failed-target-for");
+
+        var breakerPath = $"{path}.circuit-breaker";
+        var breaker = api.GetConfig("circuit-breaker");
+        reader.RejectUnknownKeys(breakerPath, raw.GetConfig("circuit-breaker") ?? ConfigurationFactory.Empty,
+            SettingsReader.Keys(Reference.GetConfig("gateway.api-defaults.circuit-breaker")));
+        var threshold = reader.ReadOptionalShare(breaker, "threshold", $"{breakerPath}.threshold");
+        var samples = reader.ReadOptionalCount(breaker, "samples", $"{breakerPath}.samples");
+        var returnAfter = reader.ReadDuration(breaker, "return-to-service-after", $"{breakerPath}.return-to-service-after");
+        var settings = threshold is { } share && samples is { } count ? new BreakerSettings(share, count, returnAfter) : null;
+
+        var affinityPath = $"{path}.affinity";
+        var affinity = api.GetConfig("affinity");
+        reader.RejectUnknownKeys(affinityPath, raw.GetConfig("affinity") ?? ConfigurationFactory.Empty,
+            SettingsReader.Keys(Reference.GetConfig("gateway.api-defaults.affinity")));
+        var modeText = reader.ReadString(affinity, "mode", $"{affinityPath}.mode");
+        AffinityMode? mode = modeText switch
+        {
+            "off" => AffinityMode.Off,
+            "cookie" => AffinityMode.Cookie,
+            "client-address" => AffinityMode.ClientAddress,
+            "query-param" => AffinityMode.QueryParam,
+            _ => null,
+        };
+        if (mode is null)
+        {
+            reader.Problem($"{affinityPath}.mode", $"found \"{modeText}\", expected off, cookie, client-address or query-param.");
+        }
+
+        var name = reader.ReadString(affinity, "name", $"{affinityPath}.name");
+        if (name.Length == 0 || name.Any(character => !(char.IsAsciiLetterOrDigit(character) || character is '_' or '-' or '.')))
+        {
+            reader.Problem($"{affinityPath}.name", $"found \"{name}\", expected a cookie or parameter name of letters, digits, '_', '-' and '.'.");
+        }
+
+        var affinitySettings = mode is AffinityMode.Off or null ? null : new AffinitySettings(mode.Value, name);
+        return new ApiResilience(strategy, skip, settings, affinitySettings);
     }
 
     private static IReadOnlyList<Uri> ReadTargets(Config api, string path, SettingsReader reader)

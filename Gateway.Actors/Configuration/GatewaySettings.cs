@@ -7,10 +7,16 @@ public sealed record GatewaySettings(
     AdminSettings Admin,
     EchoUpstreamSettings EchoUpstream,
     TimeSpan DrainTimeout,
-    IReadOnlyList<ApiDefinition> Apis);
+    IReadOnlyList<ApiDefinition> Apis)
+{
+    /// <summary>Directory of the key store and of the APIs created through the admin API.</summary>
+    public string DataDirectory { get; init; } = "./data";
 
-/// <summary>One client listener.</summary>
-public sealed record ListenerSettings(string Host, int Port);
+    public RequestLimits RequestLimits { get; init; } = new(32 * 1024, 8 * 1024);
+}
+
+/// <summary>One client listener; <paramref name="Tls"/> is null for plain HTTP.</summary>
+public sealed record ListenerSettings(string Host, int Port, ListenerTls? Tls = null);
 
 /// <summary>The admin listener and the bearer secret its requests must carry.</summary>
 public sealed record AdminSettings(bool Enabled, string Host, int Port, string? Secret);

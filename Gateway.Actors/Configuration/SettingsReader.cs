@@ -102,6 +102,43 @@ internal sealed partial class SettingsReader
         return TimeSpan.FromSeconds(1);
     }
 
+    public TimeSpan? ReadOptionalDuration(Config config, string key, string path)
+    {
+        var value = config.GetValue(key);
+        var text = value is not null && value.IsString() ? value.GetString() : null;
+        if (text == "off")
+        {
+            return null;
+        }
+
+        if (text is not null && TryParseDuration(text, out var duration) && duration > TimeSpan.Zero)
+        {
+            return duration;
+        }
+
+        Invalid(path, value, "off or a positive duration with a unit, such as 500ms, 30s or 5m");
+        return null;
+    }
+
+    /// <summary>Reads off, or a share above 0 and at most 1.</summary>
+    public double? ReadOptionalShare(Config config, string key, string path)
+    {
+        var value = config.GetValue(key);
+        var text = value is not null && value.IsString() ? value.GetString() : null;
+        if (text == "off")
+        {
+            return null;
+        }
+
+        if (double.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var share) && share > 0 && share <= 1)
+        {
+            return share;
+        }
+
+        Invalid(path, value, "off or a share above 0 and at most 1, such as 0.5");
+        return null;
+    }
+
     public long? ReadOptionalSize(Config config, string key, string path)
     {
         var value = config.GetValue(key);
@@ -135,6 +172,25 @@ internal sealed partial class SettingsReader
         }
 
         Invalid(path, value, "off or a positive whole number");
+        return null;
+    }
+
+    /// <summary>Reads a name such as a query parameter or cookie name; off or an empty string gives null.</summary>
+    public string? ReadOptionalName(Config config, string key, string path)
+    {
+        var value = config.GetValue(key);
+        var text = value is not null && value.IsString() ? value.GetString() : null;
+        if (text is "off" or "")
+        {
+            return null;
+        }
+
+        if (text is not null && text.All(character => char.IsAsciiLetterOrDigit(character) || character is '-' or '_' or '.'))
+        {
+            return text;
+        }
+
+        Invalid(path, value, "off or a name of letters, digits, '-', '_' and '.'");
         return null;
     }
 

@@ -1,5 +1,7 @@
 using Akka.Actor;
 using Gateway.Actors.Configuration;
+using Gateway.Actors.Limits;
+using Gateway.Actors.Resilience;
 using static Gateway.Actors.Connections.ConnectionProtocol;
 
 namespace Gateway.Actors.Connections;
@@ -12,24 +14,42 @@ public sealed class ApiActor : ReceiveActor
 {
     private readonly ApiDefinition _api;
     private readonly HttpMessageInvoker _invoker;
+    private readonly TargetSelector _targets;
+    private readonly CircuitBreaker? _breaker;
+    private readonly KeyConnectionCounts _keyConnections;
     private readonly Dictionary<string, LiveConnection> _connections = new();
     private readonly Dictionary<IActorRef, LiveConnection> _byLeg = new();
     private static readonly Serilog.ILogger SummaryLog = Serilog.Log.ForContext<ApiActor>();
     private bool _closing;
+    private bool _retiring;
 
-    public ApiActor(ApiDefinition api, HttpMessageInvoker invoker)
+    public ApiActor(ApiDefinition api, HttpMessageInvoker invoker, TargetSelector targets, CircuitBreaker? breaker, KeyConnectionCounts? keyConnections = null)
     {
         _api = api;
         _invoker = invoker;
+        _targets = targets;
+        _breaker = breaker;
+        _keyConnections = keyConnections ?? new KeyConnectionCounts();
 
         Receive<OpenConnection>(Open);
         Receive<Terminated>(OnLegStopped);
         Receive<CloseConnections>(CloseAll);
+        Receive<CloseKeyConnections>(CloseKey);
         Receive<GetConnections>(_ => Sender.Tell(ListConnections()));
+        Receive<RetireWhenIdle>(_ =>
+        {
+            _retiring = true;
+            StopIfRetiredAndIdle();
+        });
     }
 
+    public static Props Props(
+        ApiDefinition api, HttpMessageInvoker invoker, TargetSelector targets, CircuitBreaker? breaker, KeyConnectionCounts? keyConnections = null) =>
+        Akka.Actor.Props.Create(() => new ApiActor(api, invoker, targets, breaker, keyConnections));
+
+    /// <summary>Props with a plain round-robin selector and no breaker, for an API defined in a test.</summary>
     public static Props Props(ApiDefinition api, HttpMessageInvoker invoker) =>
-        Akka.Actor.Props.Create(() => new ApiActor(api, invoker));
+        Props(api, invoker, new TargetSelector(api.TargetUrls, LoadBalancing.RoundRobin, TimeSpan.FromSeconds(10)), null);
 
     // A failed leg has lost its socket, so restarting it would only hide the failure: stop it, and the
     // DeathWatch below ends the connection cleanly.
@@ -52,10 +72,38 @@ public sealed class ApiActor : ReceiveActor
             return;
         }
 
+        var keyId = open.Access?.KeyId;
+        if (keyId is not null && !_keyConnections.TryAdd(keyId, open.Access!.MaxConnectionsPerKey))
+        {
+            Sender.Tell(new ConnectionRefused(
+                open.ConnectionId,
+                ForwardingOutcome.ConnectionLimitReached,
+                $"key {keyId} already has {open.Access.MaxConnectionsPerKey} live WebSocket connections, its max-connections limit"));
+            return;
+        }
+
+        // The breaker is asked last, so a refusal above never spends its half-open trial.
+        var permit = _breaker?.TryAcquire() ?? BreakerPermit.Granted;
+        if (!permit.Allowed)
+        {
+            if (keyId is not null)
+            {
+                _keyConnections.Remove(keyId);
+            }
+
+            Sender.Tell(new ConnectionRefused(
+                open.ConnectionId,
+                ForwardingOutcome.CircuitOpen,
+                $"its circuit breaker is open after repeated upstream failures; retry in {Math.Ceiling(permit.RetryAfter.TotalSeconds)} s"));
+            return;
+        }
+
+        var messagesPerSecond = Min(_api.WebSocketLimits.MessagesPerSecond, open.Access?.MessagesPerSecond);
         var stats = new ConnectionStats();
         var clientLeg = Context.ActorOf(ClientLeg.Props(open.ConnectionId, stats), $"client-{open.ConnectionId}");
+        var upstream = new UpstreamLeg.Upstream(_api, _invoker, _targets, _breaker, permit);
         var upstreamLeg = Context.ActorOf(
-            UpstreamLeg.Props(open.ConnectionId, _api, open.Request, _invoker, Sender, clientLeg, stats),
+            UpstreamLeg.Props(open.ConnectionId, upstream, open.Request, Sender, clientLeg, stats, messagesPerSecond),
             $"upstream-{open.ConnectionId}");
         Context.Watch(clientLeg);
         Context.Watch(upstreamLeg);
@@ -64,6 +112,14 @@ public sealed class ApiActor : ReceiveActor
         _connections.Add(open.ConnectionId, connection);
         _byLeg.Add(clientLeg, connection);
         _byLeg.Add(upstreamLeg, connection);
+    }
+
+    private void StopIfRetiredAndIdle()
+    {
+        if (_retiring && _connections.Count == 0)
+        {
+            Context.Stop(Self);
+        }
     }
 
     private void OnLegStopped(Terminated terminated)
@@ -80,6 +136,12 @@ public sealed class ApiActor : ReceiveActor
         }
 
         _connections.Remove(connection.Open.ConnectionId);
+        StopIfRetiredAndIdle();
+        if (connection.Open.Access?.KeyId is { } keyId)
+        {
+            _keyConnections.Remove(keyId);
+        }
+
         var summary = Summarize(connection);
         if (summary.BytesToClient + summary.BytesToUpstream > 0 || summary.ClosedBy.Length > 0)
         {
@@ -107,13 +169,26 @@ public sealed class ApiActor : ReceiveActor
         }
     }
 
+    private void CloseKey(CloseKeyConnections close)
+    {
+        var stop = new StopAndClose(close.CloseCode, close.Reason);
+        foreach (var connection in _connections.Values.Where(connection => connection.Open.Access?.KeyId == close.KeyId))
+        {
+            connection.ClientLeg.Tell(stop);
+            connection.UpstreamLeg.Tell(stop);
+        }
+    }
+
+    private static int? Min(int? first, int? second) =>
+        first is { } a && second is { } b ? Math.Min(a, b) : first ?? second;
+
     private ConnectionsListed ListConnections() => new(
         _api.Id,
         _connections.Values
             .Select(connection => new ConnectionInfo(
                 connection.Open.ConnectionId,
                 connection.Open.Request.ClientAddress,
-                connection.Open.Request.Target,
+                connection.Stats.Upstream,
                 connection.OpenedAt))
             .ToArray(),
         Context.GetChildren().Count());
@@ -125,7 +200,7 @@ public sealed class ApiActor : ReceiveActor
             _api.Id,
             connection.Open.ConnectionId,
             connection.Open.Request.ClientAddress,
-            connection.Open.Request.Target,
+            connection.Stats.Upstream,
             DateTimeOffset.UtcNow - connection.OpenedAt,
             stats.BytesToUpstream,
             stats.BytesToClient,

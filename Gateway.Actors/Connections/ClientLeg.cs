@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Gateway.Actors.Limits;
 using static Gateway.Actors.Connections.ConnectionProtocol;
 
 namespace Gateway.Actors.Connections;
@@ -39,6 +40,9 @@ internal sealed class ClientLeg : TunnelLeg
     protected override FrameObserver Observer(Tunnel tunnel) => tunnel.ClientToUpstream;
 
     protected override void CloseDestination(Tunnel tunnel) => tunnel.CloseUpstream();
+
+    protected override MessageRatePacer? CreatePacer(Tunnel tunnel) =>
+        tunnel.ClientMessagesPerSecond is { } rate ? new MessageRatePacer(rate) : null;
 
     protected override void RecordStats(FrameObserver observer, long bytes)
     {

@@ -15,16 +15,31 @@ public static class ConnectionProtocol
     public sealed record OpenConnection(
         string ConnectionId,
         UpgradeRequest Request,
-        TaskCompletionSource<ConnectionSummary> Completion);
+        TaskCompletionSource<ConnectionSummary> Completion,
+        ConnectionAccess? Access = null);
+
+    /// <summary>
+    /// The key a connection was opened with and its per-connection limits. <paramref name="KeyId"/> is
+    /// the key's public id; null for keyless APIs and for JWTs that name no key.
+    /// </summary>
+    public sealed record ConnectionAccess(string? KeyId, int? MaxConnectionsPerKey, int? MessagesPerSecond);
+
+    /// <summary>
+    /// Asks an API actor to end every live connection opened with key <paramref name="KeyId"/>, at a frame
+    /// boundary, with <paramref name="CloseCode"/>.
+    /// </summary>
+    public sealed record CloseKeyConnections(string KeyId, int CloseCode, string Reason);
 
     /// <summary>
     /// The upstream answered 101. The host relays <paramref name="Headers"/> to the client, upgrades, and
-    /// sends <see cref="AttachClient"/> to <paramref name="UpstreamLeg"/>.
+    /// sends <see cref="AttachClient"/> to <paramref name="UpstreamLeg"/>. <paramref name="Target"/> is
+    /// the target URL that answered, as configured, for session affinity.
     /// </summary>
     public sealed record UpstreamAccepted(
         string ConnectionId,
         IReadOnlyList<KeyValuePair<string, string[]>> Headers,
-        IActorRef UpstreamLeg);
+        IActorRef UpstreamLeg,
+        Uri Target);
 
     /// <summary>
     /// The upstream answered something other than 101. The host relays the response as it is and disposes it.
@@ -49,12 +64,19 @@ public static class ConnectionProtocol
     /// </summary>
     public sealed record CloseConnections(int CloseCode, string Reason);
 
+    /// <summary>
+    /// Tells an API actor that a newer definition replaced it: it admits no new connection and stops once
+    /// its open connections have ended.
+    /// </summary>
+    public sealed record RetireWhenIdle;
+
     /// <summary>Asks an API actor for its live connections; the reply is <see cref="ConnectionsListed"/>.</summary>
     public sealed record GetConnections;
 
     public sealed record ConnectionsListed(string ApiId, IReadOnlyList<ConnectionInfo> Connections, int LiveActors);
 
-    public sealed record ConnectionInfo(string ConnectionId, string ClientAddress, Uri Upstream, DateTimeOffset OpenedAt);
+    /// <remarks><paramref name="Upstream"/> is null while the upstream leg is still picking a target.</remarks>
+    public sealed record ConnectionInfo(string ConnectionId, string ClientAddress, Uri? Upstream, DateTimeOffset OpenedAt);
 
     /// <summary>From the upstream leg to its client leg: both streams are ready, start pumping.</summary>
     internal sealed record StartPumping(Tunnel Tunnel);

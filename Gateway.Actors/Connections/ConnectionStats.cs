@@ -17,6 +17,9 @@ internal sealed class ConnectionStats
     public string? UpstreamCloseReason { get; set; }
     public int? GatewayCloseCode { get; set; }
 
+    /// <summary>The upstream URI the upgrade went to; null until the upstream leg picked a target.</summary>
+    public Uri? Upstream { get; set; }
+
     /// <summary>
     /// Who ended the connection: the first to send a close frame, or else the first side to drop its
     /// TCP connection; "gateway" when the gateway closed it. Empty until one did.
@@ -47,7 +50,7 @@ public sealed record ConnectionSummary(
     string ApiId,
     string ConnectionId,
     string ClientAddress,
-    Uri Upstream,
+    Uri? Upstream,
     TimeSpan Duration,
     long BytesToUpstream,
     long BytesToClient,

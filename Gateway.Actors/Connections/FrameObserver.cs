@@ -70,7 +70,11 @@ public sealed class FrameObserver
     /// <paramref name="stopAtBoundary"/> is set and a frame ends inside the data, or a frame header
     /// breaks the message size limit; <see cref="ObserveResult.Stop"/> then says why.
     /// </summary>
-    public ObserveResult Observe(ReadOnlySpan<byte> data, bool stopAtBoundary = false)
+    /// <remarks>
+    /// With <paramref name="stopAfterMessage"/> set, it also returns right after the last frame of each
+    /// data message, with <see cref="ObserveStop.MessageComplete"/>, so a rate limit can pace messages.
+    /// </remarks>
+    public ObserveResult Observe(ReadOnlySpan<byte> data, bool stopAtBoundary = false, bool stopAfterMessage = false)
     {
         if (stopAtBoundary && AtFrameBoundary)
         {
@@ -93,10 +97,15 @@ public sealed class FrameObserver
                 _payloadOffset += take;
                 if (_payloadRemaining == 0)
                 {
-                    CompleteFrame();
+                    var messageEnded = CompleteFrame();
                     if (stopAtBoundary)
                     {
                         return new ObserveResult(position, ObserveStop.AtBoundary);
+                    }
+
+                    if (messageEnded && stopAfterMessage)
+                    {
+                        return new ObserveResult(position, ObserveStop.MessageComplete);
                     }
                 }
 
@@ -124,10 +133,15 @@ public sealed class FrameObserver
 
             if (_payloadRemaining == 0)
             {
-                CompleteFrame();
+                var messageEnded = CompleteFrame();
                 if (stopAtBoundary)
                 {
                     return new ObserveResult(position, ObserveStop.AtBoundary);
+                }
+
+                if (messageEnded && stopAfterMessage)
+                {
+                    return new ObserveResult(position, ObserveStop.MessageComplete);
                 }
             }
         }
@@ -223,7 +237,8 @@ public sealed class FrameObserver
         }
     }
 
-    private void CompleteFrame()
+    /// <summary>Ends the current frame and returns true when it was the last frame of a data message.</summary>
+    private bool CompleteFrame()
     {
         _inPayload = false;
         if (_opcode == 0x8)
@@ -241,7 +256,10 @@ public sealed class FrameObserver
         {
             Interlocked.Increment(ref _messages);
             _messageSize = 0;
+            return true;
         }
+
+        return false;
     }
 }
 
@@ -251,6 +269,9 @@ public enum ObserveStop
     None,
     AtBoundary,
     MessageTooBig,
+
+    /// <summary>A data message ended and the caller asked to stop after each message.</summary>
+    MessageComplete,
 }
 
 /// <summary>

@@ -1,4 +1,5 @@
 using System.Buffers;
+using Gateway.Actors.Limits;
 
 namespace Gateway.Actors.Connections;
 
@@ -42,16 +43,21 @@ public sealed class Pump
     private readonly Stream _destination;
     private readonly FrameObserver _observer;
     private readonly int _bufferSize;
+    private readonly MessageRatePacer? _pacer;
+    private readonly ActivityMeter? _activity;
     private readonly CancellationTokenSource _idleRead = new();
     private volatile bool _stopRequested;
     private long _bytes;
 
-    public Pump(Stream source, Stream destination, FrameObserver observer, int bufferSize = DefaultBufferSize)
+    /// <param name="pacer">Optional message rate: after each complete data message the pump waits for it before going on.</param>
+    public Pump(Stream source, Stream destination, FrameObserver observer, ActivityMeter? activity = null, int bufferSize = DefaultBufferSize, MessageRatePacer? pacer = null)
     {
+        _activity = activity;
         _source = source;
         _destination = destination;
         _observer = observer;
         _bufferSize = bufferSize;
+        _pacer = pacer;
     }
 
     public FrameObserver Observer => _observer;
@@ -84,6 +90,7 @@ public sealed class Pump
         finally
         {
             _idleRead.Dispose();
+            _pacer?.Dispose();
         }
     }
 
@@ -110,8 +117,8 @@ public sealed class Pump
                     return Result(PumpEnd.Stopped, null);
                 }
 
-                // NOTE: a peer that stalls in the middle of a frame keeps the pump waiting here until
-                // the caller gives up and disposes the streams.
+                // In the middle of a frame: keep forwarding until it ends. A peer that stalls here is cut
+                // by the leg's stop deadline, which disposes the streams.
                 continue;
             }
             catch (Exception error)
@@ -138,36 +145,63 @@ public sealed class Pump
                     return Result(PumpEnd.SourceClosed, null);
                 }
 
-                // 3. Let the observer see the frames and decide how much may pass.
-                var observed = _observer.Observe(buffer.AsSpan(0, read), _stopRequested);
+                _activity?.Touch();
 
-                // 4. Forward unchanged.
-                if (observed.Forward > 0)
+                // 3. Let the observer see the frames and decide how much may pass. With a pacer, the
+                //    observer stops after each message, so the data is forwarded a message at a time.
+                var offset = 0;
+                while (offset < read)
                 {
-                    try
+                    var observed = _observer.Observe(buffer.AsSpan(offset, read - offset), _stopRequested, stopAfterMessage: _pacer is not null);
+
+                    // 4. Forward unchanged.
+                    if (observed.Forward > 0)
                     {
-                        await _destination.WriteAsync(buffer.AsMemory(0, observed.Forward)).ConfigureAwait(false);
-                    }
-                    catch (Exception error)
-                    {
-                        return Result(PumpEnd.DestinationFailed, error);
+                        try
+                        {
+                            await _destination.WriteAsync(buffer.AsMemory(offset, observed.Forward)).ConfigureAwait(false);
+                        }
+                        catch (Exception error)
+                        {
+                            return Result(PumpEnd.DestinationFailed, error);
+                        }
+
+                        Interlocked.Add(ref _bytes, observed.Forward);
+                        offset += observed.Forward;
                     }
 
-                    Interlocked.Add(ref _bytes, observed.Forward);
-                }
-
-                switch (observed.Stop)
-                {
-                    case ObserveStop.AtBoundary:
-                        return Result(PumpEnd.Stopped, null);
-                    case ObserveStop.MessageTooBig:
-                        return Result(PumpEnd.MessageTooBig, null, observed.EndsAtBoundary);
+                    switch (observed.Stop)
+                    {
+                        case ObserveStop.AtBoundary:
+                            return Result(PumpEnd.Stopped, null);
+                        case ObserveStop.MessageTooBig:
+                            return Result(PumpEnd.MessageTooBig, null, observed.EndsAtBoundary);
+                        case ObserveStop.MessageComplete when !await WaitForPacerAsync().ConfigureAwait(false):
+                            return Result(PumpEnd.Stopped, null);
+                        case ObserveStop.None:
+                            offset = read;
+                            break;
+                    }
                 }
             }
             finally
             {
                 ArrayPool<byte>.Shared.Return(buffer);
             }
+        }
+    }
+
+    /// <summary>Waits for the pacer; returns false when a stop request ended the wait, at a message boundary.</summary>
+    private async Task<bool> WaitForPacerAsync()
+    {
+        try
+        {
+            await _pacer!.WaitForMessageAsync(_stopRequested ? new CancellationToken(true) : _idleRead.Token).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException) when (_stopRequested)
+        {
+            return false;
         }
     }
 

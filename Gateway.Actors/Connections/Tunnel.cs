@@ -37,6 +37,11 @@ internal sealed class Tunnel
 
     public FrameObserver UpstreamToClient { get; }
 
+    /// <summary>Messages the client may send per second on this connection; null means no limit.</summary>
+    public int? ClientMessagesPerSecond { get; init; }
+
+    public ActivityMeter Activity { get; } = new();
+
     public bool ClientClosed => Volatile.Read(ref _clientClosed) != 0;
 
     public bool UpstreamClosed => Volatile.Read(ref _upstreamClosed) != 0;

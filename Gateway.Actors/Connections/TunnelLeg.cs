@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Event;
+using Gateway.Actors.Limits;
 using static Gateway.Actors.Connections.ConnectionProtocol;
 
 namespace Gateway.Actors.Connections;
@@ -20,6 +21,9 @@ internal abstract class TunnelLeg : ReceiveActor
     internal static readonly TimeSpan CloseGrace = TimeSpan.FromSeconds(1);
 
     private static readonly TimeSpan CloseFrameWriteTimeout = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long a stop request may wait for the current frame to end before both streams are cut.</summary>
+    private static readonly TimeSpan StopDeadline = TimeSpan.FromSeconds(2);
 
     private Pump? _pump;
     private StopAndClose? _stopRequest;
@@ -59,11 +63,14 @@ internal abstract class TunnelLeg : ReceiveActor
 
     protected abstract void RecordStats(FrameObserver observer, long bytes);
 
+    /// <summary>Creates the message rate limit of this direction, or returns null when it has none.</summary>
+    protected virtual MessageRatePacer? CreatePacer(Tunnel tunnel) => null;
+
     /// <summary>Starts copying and switches to the pumping behaviour.</summary>
     protected void StartPump(Tunnel tunnel)
     {
         Tunnel = tunnel;
-        _pump = new Pump(Source(tunnel), Destination(tunnel), Observer(tunnel));
+        _pump = new Pump(Source(tunnel), Destination(tunnel), Observer(tunnel), tunnel.Activity, pacer: CreatePacer(tunnel));
         _pump.RunAsync().PipeTo(Self, success: result => new PumpEnded(result));
         Become(Pumping);
     }
@@ -82,12 +89,33 @@ internal abstract class TunnelLeg : ReceiveActor
         Receive<PumpEnded>(ended => OnPumpEnded(ended.Result));
         Receive<StopAndClose>(OnStopRequested);
         Receive<PeerFinished>(_ => _peerFinished = true);
+        Receive<StopOverdue>(_ => CutBothStreams());
+        Receive<IdleCheck>(_ => OnIdleCheck());
     }
 
-    private void OnStopRequested(StopAndClose request)
+    /// <summary>Called on each scheduled idle check while pumping; the upstream leg closes an idle connection.</summary>
+    protected virtual void OnIdleCheck()
     {
+    }
+
+    protected void OnStopRequested(StopAndClose request)
+    {
+        if (_stopRequest is null)
+        {
+            Context.System.Scheduler.ScheduleTellOnce(StopDeadline, Self, StopOverdue.Instance, Self);
+        }
+
         _stopRequest ??= request;
         _pump?.RequestStop();
+    }
+
+    private void CutBothStreams()
+    {
+        // The peer stalled inside a frame, so no close frame can follow it: end both sides without one.
+        Log.Debug("Connection {ConnectionId}: {Source} stalled mid-frame for {Seconds} s after a stop request; cutting the connection",
+            ConnectionId, SourceName, StopDeadline.TotalSeconds);
+        Tunnel?.CloseClient();
+        Tunnel?.CloseUpstream();
     }
 
     private void OnPumpEnded(PumpResult result)
@@ -121,6 +149,28 @@ internal abstract class TunnelLeg : ReceiveActor
         }
 
         var decision = TunnelClosing.Decide(result, observer.CloseSeen, other.CloseSeen, _stopRequest is not null);
+        if (result.End == PumpEnd.MessageTooBig && !_peerFinished)
+        {
+            // The sender must see 1009 before the other side's answer to our 1001 can reach it, so the
+            // sibling writes its 1009 first and this leg writes 1001 once the sibling has finished.
+            Context.System.Scheduler.ScheduleTellOnce(CloseGrace, Self, new GraceExpired(), Self);
+            Become(() =>
+            {
+                Receive<PeerFinished>(_ =>
+                {
+                    _peerFinished = true;
+                    CloseDirection(tunnel, decision, closeCode, reason);
+                });
+                Receive<GraceExpired>(_ => CloseDirection(tunnel, decision, closeCode, reason));
+            });
+            return;
+        }
+
+        CloseDirection(tunnel, decision, closeCode, reason);
+    }
+
+    private void CloseDirection(Tunnel tunnel, LegClosing decision, int closeCode, string reason)
+    {
         if (decision is LegClosing.SendCloseThenWait or LegClosing.SendCloseThenCloseNow && !DestinationClosed(tunnel))
         {
             var closeNow = decision == LegClosing.SendCloseThenCloseNow;
@@ -180,4 +230,14 @@ internal abstract class TunnelLeg : ReceiveActor
     }
 
     private sealed record CloseFrameWritten(bool CloseNow);
+
+    protected sealed record IdleCheck : IDeadLetterSuppression
+    {
+        public static readonly IdleCheck Instance = new();
+    }
+
+    private sealed record StopOverdue : IDeadLetterSuppression
+    {
+        public static readonly StopOverdue Instance = new();
+    }
 }

@@ -1,9 +1,11 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Sockets;
 using Akka.Actor;
 using Akka.Event;
+using Gateway.Actors.Apis;
 using Gateway.Actors.Configuration;
+using Gateway.Actors.Resilience;
+using Gateway.Actors.Routing;
 using static Gateway.Actors.Connections.ConnectionProtocol;
 
 namespace Gateway.Actors.Connections;
@@ -14,10 +16,13 @@ namespace Gateway.Actors.Connections;
 /// </summary>
 /// <remarks>
 /// Lifecycle:
-/// 1. On start, send the handshake upstream (timed by the API's handshake timeout).
-/// 2. Reply to the host: accepted (101), rejected (any other status, relayed as it is) or failed.
+/// 1. Pick a target and send the handshake (timed by the API's handshake timeout). A refused
+///    connection moves on to the next target, because nothing was sent yet.
+/// 2. Report to the host: accepted (101), rejected (any other status, relayed as it is) or failed, and
+///    tell the circuit breaker how the call went.
 /// 3. After a 101, wait for the host to upgrade the client and attach it.
-/// 4. Hand the tunnel to the client leg and pump upstream to client until either side ends.
+/// 4. Hand the tunnel to the client leg and pump upstream to client until either side ends; close
+///    both sides with 1001 if the connection stays idle past the idle timeout.
 /// </remarks>
 internal sealed class UpstreamLeg : TunnelLeg
 {
@@ -29,26 +34,24 @@ internal sealed class UpstreamLeg : TunnelLeg
         "Connection", "Upgrade", "Keep-Alive", "Transfer-Encoding", "Content-Length", "Proxy-Connection", "TE", "Trailer",
     };
 
-    private readonly ApiDefinition _api;
+    private readonly Upstream _upstream;
     private readonly UpgradeRequest _request;
-    private readonly HttpMessageInvoker _invoker;
     private readonly IActorRef _replyTo;
+    private readonly List<Uri> _tried = new();
+    private readonly int? _messagesPerSecond;
     private HttpResponseMessage? _response;
     private Stream? _upstreamStream;
+    private Uri? _connectedTarget;
+    private ICancelable? _idleChecks;
 
+    /// <param name="messagesPerSecond">Messages the client may send per second; null for no limit.</param>
     public UpstreamLeg(
-        string connectionId,
-        ApiDefinition api,
-        UpgradeRequest request,
-        HttpMessageInvoker invoker,
-        IActorRef replyTo,
-        IActorRef clientLeg,
-        ConnectionStats stats)
+        string connectionId, Upstream upstream, UpgradeRequest request, IActorRef replyTo, IActorRef clientLeg, ConnectionStats stats, int? messagesPerSecond = null)
         : base(connectionId, stats)
     {
-        _api = api;
+        _upstream = upstream;
+        _messagesPerSecond = messagesPerSecond;
         _request = request;
-        _invoker = invoker;
         _replyTo = replyTo;
         Sibling = clientLeg;
 
@@ -56,15 +59,12 @@ internal sealed class UpstreamLeg : TunnelLeg
         Receive<StopAndClose>(_ => { });
     }
 
+    /// <summary>What the leg needs of its API: definition, HTTP client, targets and breaker.</summary>
+    public sealed record Upstream(ApiDefinition Api, HttpMessageInvoker Invoker, TargetSelector Targets, CircuitBreaker? Breaker, BreakerPermit Permit);
+
     public static Props Props(
-        string connectionId,
-        ApiDefinition api,
-        UpgradeRequest request,
-        HttpMessageInvoker invoker,
-        IActorRef replyTo,
-        IActorRef clientLeg,
-        ConnectionStats stats) =>
-        Akka.Actor.Props.Create(() => new UpstreamLeg(connectionId, api, request, invoker, replyTo, clientLeg, stats));
+        string connectionId, Upstream upstream, UpgradeRequest request, IActorRef replyTo, IActorRef clientLeg, ConnectionStats stats, int? messagesPerSecond = null) =>
+        Akka.Actor.Props.Create(() => new UpstreamLeg(connectionId, upstream, request, replyTo, clientLeg, stats, messagesPerSecond));
 
     protected override string SourceName => "upstream";
 
@@ -89,31 +89,55 @@ internal sealed class UpstreamLeg : TunnelLeg
         Stats.UpstreamCloseReason = observer.CloseReason;
     }
 
-    protected override void PreStart()
-    {
-        // 1. Send the handshake; the answer comes back as a message.
-        SendHandshakeAsync(_invoker, _request, _api.Timeouts.Handshake).PipeTo(Self);
-    }
+    protected override void PreStart() => SendToNextTarget();
 
     protected override void PostStop()
     {
+        _idleChecks?.Cancel();
         base.PostStop();
         if (Tunnel is null)
         {
             _upstreamStream?.Dispose();
             _response?.Dispose();
         }
+
+        if (_connectedTarget is not null)
+        {
+            _upstream.Targets.ConnectionClosed(_connectedTarget);
+        }
+    }
+
+    private void SendToNextTarget()
+    {
+        // 1. Pick a target and send the handshake; its outcome arrives as a message.
+        var target = _upstream.Targets.Pick(_tried, _request.Preference);
+        if (target is null)
+        {
+            var detail = _tried.Count == 0
+                ? "every target failed recently and is skipped for now"
+                : $"no target accepted a connection (tried {string.Join(", ", _tried)})";
+            Fail(new HandshakeFailed(ForwardingOutcome.AllTargetsDown, detail, BeforeSending: true));
+            return;
+        }
+
+        _tried.Add(target);
+        var uri = TargetAddress.Build(_upstream.Api, target, _request.RequestPath, _request.Query);
+        Stats.Upstream = uri;
+        SendHandshakeAsync(_upstream.Invoker, uri, _request, _upstream.Api.Timeouts.Handshake).PipeTo(Self);
     }
 
     private void OnHandshakeAnswered(HandshakeAnswered answer)
     {
-        // 2. Report the answer to the host.
+        // 2. Report the answer to the host and to the breaker.
         switch (answer)
         {
             case HandshakeSwitched switched:
+                _upstream.Breaker?.Record(success: true, _upstream.Permit);
                 _response = switched.Response;
                 _upstreamStream = switched.Stream;
-                _replyTo.Tell(new UpstreamAccepted(ConnectionId, RelayedHeaders(switched.Response), Self));
+                _connectedTarget = _tried[^1];
+                _upstream.Targets.ConnectionOpened(_connectedTarget);
+                _replyTo.Tell(new UpstreamAccepted(ConnectionId, RelayedHeaders(switched.Response), Self, _connectedTarget));
 
                 // 3. Wait for the host to attach the upgraded client.
                 Context.SetReceiveTimeout(AttachTimeout);
@@ -121,18 +145,34 @@ internal sealed class UpstreamLeg : TunnelLeg
                 return;
 
             case HandshakeRejected rejected:
+                _upstream.Breaker?.Record(success: (int)rejected.Response.StatusCode < 500, _upstream.Permit);
                 Log.Info("Connection {ConnectionId}: upstream {Upstream} answered the upgrade with {StatusCode}; relaying it to the client",
-                    ConnectionId, _request.Target, (int)rejected.Response.StatusCode);
+                    ConnectionId, Stats.Upstream, (int)rejected.Response.StatusCode);
                 _replyTo.Tell(new UpstreamRejected(ConnectionId, rejected.Response));
                 break;
 
+            case HandshakeFailed { BeforeSending: true } failed when _upstream.Targets.Targets.Count > 1:
+                _upstream.Targets.MarkFailed(_tried[^1]);
+                Log.Warning("Connection {ConnectionId}: target {Upstream} failed before the upgrade was sent ({Detail}); skipping it for {SkipSeconds} s",
+                    ConnectionId, _tried[^1], failed.Detail, _upstream.Api.ResilienceOrDefault.SkipFailedTargetFor.TotalSeconds);
+                SendToNextTarget();
+                return;
+
             case HandshakeFailed failed:
-                Log.Warning("Connection {ConnectionId}: upgrade to {Upstream} failed ({Outcome}): {Detail}",
-                    ConnectionId, _request.Target, failed.Outcome, failed.Detail);
-                _replyTo.Tell(new UpstreamFailed(ConnectionId, failed.Outcome, failed.Detail));
-                break;
+                Fail(failed);
+                return;
         }
 
+        Sibling.Tell(PeerFinished.Instance);
+        Context.Stop(Self);
+    }
+
+    private void Fail(HandshakeFailed failed)
+    {
+        _upstream.Breaker?.Record(success: false, _upstream.Permit);
+        Log.Warning("Connection {ConnectionId}: upgrade to {Upstream} failed ({Outcome}): {Detail}",
+            ConnectionId, Stats.Upstream, failed.Outcome, failed.Detail);
+        _replyTo.Tell(new UpstreamFailed(ConnectionId, failed.Outcome, failed.Detail));
         Sibling.Tell(PeerFinished.Instance);
         Context.Stop(Self);
     }
@@ -143,13 +183,35 @@ internal sealed class UpstreamLeg : TunnelLeg
         {
             // 4. Open the tunnel in both directions.
             Context.SetReceiveTimeout(null);
-            var tunnel = new Tunnel(ConnectionId, attach.Client, _upstreamStream!, _response!, _api.WebSocketLimits.MaxMessageSize, Stats);
+            var tunnel = new Tunnel(ConnectionId, attach.Client, _upstreamStream!, _response!, _upstream.Api.WebSocketLimits.MaxMessageSize, Stats)
+            {
+                ClientMessagesPerSecond = _messagesPerSecond,
+            };
             Sibling.Tell(new StartPumping(tunnel));
             StartPump(tunnel);
+            if (_upstream.Api.Timeouts.WebSocketIdle is { } idle)
+            {
+                var interval = TimeSpan.FromTicks(Math.Min(idle.Ticks / 4, TimeSpan.FromSeconds(1).Ticks));
+                _idleChecks = Context.System.Scheduler.ScheduleTellRepeatedlyCancelable(interval, interval, Self, IdleCheck.Instance, Self);
+            }
         });
         Receive<AbandonConnection>(_ => Abandon("the client upgrade failed"));
         Receive<ReceiveTimeout>(_ => Abandon($"the client was not attached within {AttachTimeout.TotalSeconds} s"));
         Receive<StopAndClose>(_ => Abandon("the gateway is closing connections"));
+    }
+
+    protected override void OnIdleCheck()
+    {
+        if (Tunnel is not { } tunnel || _upstream.Api.Timeouts.WebSocketIdle is not { } idle || tunnel.Activity.IdleFor < idle)
+        {
+            return;
+        }
+
+        _idleChecks?.Cancel();
+        Log.Info("Connection {ConnectionId}: no traffic for {IdleSeconds} s; closing both sides with 1001", ConnectionId, idle.TotalSeconds);
+        var stop = new StopAndClose(CloseCodes.GoingAway, "idle timeout");
+        OnStopRequested(stop);
+        Sibling.Tell(stop);
     }
 
     private void Abandon(string why)
@@ -173,10 +235,10 @@ internal sealed class UpstreamLeg : TunnelLeg
         return headers;
     }
 
-    private static async Task<HandshakeAnswered> SendHandshakeAsync(HttpMessageInvoker invoker, UpgradeRequest request, TimeSpan timeout)
+    private static async Task<HandshakeAnswered> SendHandshakeAsync(HttpMessageInvoker invoker, Uri target, UpgradeRequest request, TimeSpan timeout)
     {
         using var cancellation = new CancellationTokenSource(timeout);
-        var message = new HttpRequestMessage(HttpMethod.Get, request.Target)
+        var message = new HttpRequestMessage(HttpMethod.Get, target)
         {
             Version = HttpVersion.Version11,
             VersionPolicy = HttpVersionPolicy.RequestVersionExact,
@@ -186,6 +248,8 @@ internal sealed class UpstreamLeg : TunnelLeg
             message.Headers.TryAddWithoutValidation(header.Key, header.Value);
         }
 
+        message.Headers.Host = request.PreservedHost ?? target.Authority;
+
         HttpResponseMessage response;
         try
         {
@@ -193,7 +257,7 @@ internal sealed class UpstreamLeg : TunnelLeg
         }
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
         {
-            return new HandshakeFailed(ForwardingOutcome.UpstreamTimedOut, $"no answer to the upgrade within {timeout.TotalSeconds:0.###} s");
+            return new HandshakeFailed(ForwardingOutcome.UpstreamTimedOut, $"no answer to the upgrade within {timeout.TotalSeconds:0.###} s", BeforeSending: false);
         }
         catch (Exception error) when (error is HttpRequestException or OperationCanceledException)
         {
@@ -208,7 +272,7 @@ internal sealed class UpstreamLeg : TunnelLeg
         if (!response.Headers.Upgrade.Any(product => string.Equals(product.Name, "websocket", StringComparison.OrdinalIgnoreCase)))
         {
             response.Dispose();
-            return new HandshakeFailed(ForwardingOutcome.UpstreamInvalidResponse, "the upstream answered 101 without 'Upgrade: websocket'");
+            return new HandshakeFailed(ForwardingOutcome.UpstreamInvalidResponse, "the upstream answered 101 without 'Upgrade: websocket'", BeforeSending: false);
         }
 
         var stream = await response.Content.ReadAsStreamAsync(CancellationToken.None).ConfigureAwait(false);
@@ -220,7 +284,12 @@ internal sealed class UpstreamLeg : TunnelLeg
         // SocketsHttpHandler reports its connect timeout as a cancellation wrapping a TimeoutException.
         if (error is OperationCanceledException { InnerException: TimeoutException })
         {
-            return new HandshakeFailed(ForwardingOutcome.UpstreamTimedOut, "connecting to the upstream timed out");
+            return new HandshakeFailed(ForwardingOutcome.UpstreamTimedOut, "connecting to the upstream timed out", BeforeSending: true);
+        }
+
+        if (UpstreamTlsFailure.Describe(error) is { } tlsFailure)
+        {
+            return new HandshakeFailed(ForwardingOutcome.UpstreamTlsFailed, tlsFailure, BeforeSending: false);
         }
 
         if (error is HttpRequestException request)
@@ -229,16 +298,16 @@ internal sealed class UpstreamLeg : TunnelLeg
             return request.HttpRequestError switch
             {
                 HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError =>
-                    new HandshakeFailed(ForwardingOutcome.UpstreamUnreachable, socketError ?? request.Message),
+                    new HandshakeFailed(ForwardingOutcome.UpstreamUnreachable, socketError ?? request.Message, BeforeSending: true),
                 HttpRequestError.InvalidResponse or HttpRequestError.ResponseEnded =>
-                    new HandshakeFailed(ForwardingOutcome.UpstreamInvalidResponse, "the upstream's answer is not valid HTTP: " + request.Message),
+                    new HandshakeFailed(ForwardingOutcome.UpstreamInvalidResponse, "the upstream's answer is not valid HTTP: " + request.Message, BeforeSending: false),
                 HttpRequestError.SecureConnectionError =>
-                    new HandshakeFailed(ForwardingOutcome.UpstreamUnreachable, "TLS to the upstream failed: " + (request.InnerException?.Message ?? request.Message)),
-                _ => new HandshakeFailed(ForwardingOutcome.UpstreamUnreachable, socketError ?? request.Message),
+                    new HandshakeFailed(ForwardingOutcome.UpstreamUnreachable, "TLS to the upstream failed: " + (request.InnerException?.Message ?? request.Message), BeforeSending: true),
+                _ => new HandshakeFailed(ForwardingOutcome.UpstreamUnreachable, socketError ?? request.Message, BeforeSending: false),
             };
         }
 
-        return new HandshakeFailed(ForwardingOutcome.UpstreamUnreachable, error.Message);
+        return new HandshakeFailed(ForwardingOutcome.UpstreamUnreachable, error.Message, BeforeSending: false);
     }
 
     private static string? FindSocketError(Exception error)
@@ -260,5 +329,5 @@ internal sealed class UpstreamLeg : TunnelLeg
 
     private sealed record HandshakeRejected(HttpResponseMessage Response) : HandshakeAnswered;
 
-    private sealed record HandshakeFailed(ForwardingOutcome Outcome, string Detail) : HandshakeAnswered;
+    private sealed record HandshakeFailed(ForwardingOutcome Outcome, string Detail, bool BeforeSending) : HandshakeAnswered;
 }

@@ -1,18 +1,22 @@
 using Akka.Actor;
 using Gateway.Actors.Configuration;
+using Gateway.Actors.Resilience;
 
 namespace Gateway.Actors.Routing;
 
-/// <summary>One API as the request path sees it: its definition and the actor that owns its connections.</summary>
+/// <summary>
+/// One API as the request path sees it: its definition, the actor that owns its connections, and the
+/// thread-safe objects the request path uses without asking the actor.
+/// </summary>
 public sealed class ApiRoute
 {
-    private int _nextTarget = -1;
-
-    public ApiRoute(ApiDefinition definition, IActorRef actor, HttpMessageInvoker invoker)
+    public ApiRoute(ApiDefinition definition, IActorRef actor, HttpMessageInvoker invoker, TargetSelector targets, CircuitBreaker? breaker)
     {
         Definition = definition;
         Actor = actor;
         Invoker = invoker;
+        Targets = targets;
+        Breaker = breaker;
     }
 
     public ApiDefinition Definition { get; }
@@ -22,13 +26,10 @@ public sealed class ApiRoute
     /// <summary>The API's HTTP client, shared by forwarded requests and WebSocket handshakes.</summary>
     public HttpMessageInvoker Invoker { get; }
 
-    /// <summary>Picks the next target URL round-robin. Thread-safe.</summary>
-    public Uri NextTarget()
-    {
-        var targets = Definition.TargetUrls;
-        var index = (uint)Interlocked.Increment(ref _nextTarget) % (uint)targets.Count;
-        return targets[(int)index];
-    }
+    public TargetSelector Targets { get; }
+
+    /// <summary>The API's circuit breaker, shared with its actor; null when the API has none.</summary>
+    public CircuitBreaker? Breaker { get; }
 }
 
 /// <summary>

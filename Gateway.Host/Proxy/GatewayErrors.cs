@@ -1,6 +1,8 @@
+using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Gateway.Actors.Connections;
+using Gateway.Actors.Limits;
 
 namespace Gateway.Host.Proxy;
 
@@ -20,22 +22,64 @@ public static class GatewayErrors
         ForwardingOutcome.InvalidUpgrade => StatusCodes.Status400BadRequest,
         ForwardingOutcome.ConnectionLimitReached => StatusCodes.Status429TooManyRequests,
         ForwardingOutcome.UpstreamUnreachable => StatusCodes.Status502BadGateway,
+        ForwardingOutcome.UpstreamTlsFailed => StatusCodes.Status502BadGateway,
         ForwardingOutcome.UpstreamInvalidResponse => StatusCodes.Status502BadGateway,
         ForwardingOutcome.UpstreamTimedOut => StatusCodes.Status504GatewayTimeout,
         ForwardingOutcome.ShuttingDown => StatusCodes.Status503ServiceUnavailable,
+        ForwardingOutcome.CircuitOpen => StatusCodes.Status503ServiceUnavailable,
+        ForwardingOutcome.AllTargetsDown => StatusCodes.Status503ServiceUnavailable,
+        ForwardingOutcome.CredentialsMissing => StatusCodes.Status401Unauthorized,
+        ForwardingOutcome.CredentialsExpired => StatusCodes.Status401Unauthorized,
+        ForwardingOutcome.KeyInvalid => StatusCodes.Status403Forbidden,
+        ForwardingOutcome.AccessDenied => StatusCodes.Status403Forbidden,
+        ForwardingOutcome.QuotaExceeded => StatusCodes.Status403Forbidden,
+        ForwardingOutcome.RateLimited => StatusCodes.Status429TooManyRequests,
         _ => StatusCodes.Status500InternalServerError,
     };
 
-    public static Task WriteAsync(HttpContext context, ForwardingOutcome outcome, string message)
+    /// <param name="retryAfter">Sent as Retry-After, rounded up to whole seconds, when given.</param>
+    public static Task WriteAsync(HttpContext context, ForwardingOutcome outcome, string message, TimeSpan? retryAfter = null)
     {
         var response = context.Response;
         response.Clear();
         response.StatusCode = StatusCode(outcome);
         if (outcome == ForwardingOutcome.ConnectionLimitReached)
         {
-            response.Headers.RetryAfter = "1";
+            retryAfter ??= TimeSpan.FromSeconds(1);
         }
 
+        if (retryAfter is { } delay)
+        {
+            response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(delay.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        }
+
+        if (outcome is ForwardingOutcome.CredentialsMissing or ForwardingOutcome.CredentialsExpired)
+        {
+            response.Headers.WWWAuthenticate = "Bearer";
+        }
+
+        return WriteJsonAsync(context, response.StatusCode, message);
+    }
+
+    /// <summary>
+    /// Writes a rejection by a rate limit or quota: Retry-After, and X-RateLimit-Limit, -Remaining and
+    /// -Reset (Unix time in seconds when the window renews), besides the JSON error.
+    /// </summary>
+    public static Task WriteAsync(HttpContext context, ForwardingOutcome outcome, string message, LimitDecision limit)
+    {
+        if (limit.IsAllowed)
+        {
+            return WriteAsync(context, outcome, message);
+        }
+
+        var response = context.Response;
+        response.Clear();
+        response.StatusCode = StatusCode(outcome);
+        var seconds = Math.Max(1, (long)Math.Ceiling(limit.RetryAfter.TotalSeconds));
+        response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        response.Headers["X-RateLimit-Limit"] = limit.Limit.ToString(CultureInfo.InvariantCulture);
+        response.Headers["X-RateLimit-Remaining"] = limit.Remaining.ToString(CultureInfo.InvariantCulture);
+        response.Headers["X-RateLimit-Reset"] = (DateTimeOffset.UtcNow.ToUnixTimeSeconds() + seconds).ToString(CultureInfo.InvariantCulture);
         return WriteJsonAsync(context, response.StatusCode, message);
     }
 

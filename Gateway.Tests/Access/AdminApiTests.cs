@@ -1,0 +1,108 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Gateway.Tests.Support;
+
+namespace Gateway.Tests.Access;
+
+public sealed class AdminApiTests
+{
+    [Fact]
+    public async Task Secret_RejectsMissingAndWrong()
+    {
+        await using var gateway = await TestGateway.StartAsync(AdminClient.SecretConfig);
+        using var http = new HttpClient();
+        using var wrongRequest = new HttpRequestMessage(HttpMethod.Get, gateway.AdminUri("/admin/keys"));
+        wrongRequest.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "wrong-secret-wrong-secret");
+        using var admin = new AdminClient(gateway);
+
+        using var missing = await http.GetAsync(gateway.AdminUri("/admin/keys"));
+        using var wrong = await http.SendAsync(wrongRequest);
+        using var post = await http.PostAsync(gateway.AdminUri("/admin/keys"), AdminClient.Json("{}"));
+        using var right = await admin.Http.GetAsync("/admin/keys");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, missing.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, wrong.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, post.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, right.StatusCode);
+    }
+
+    [Fact]
+    public async Task Keys_CreateReadUpdateDeleteWithoutShowingKey()
+    {
+        await using var gateway = await TestGateway.StartAsync(AdminClient.SecretConfig);
+        using var admin = new AdminClient(gateway);
+
+        var (id, key) = await admin.CreateKeyAsync("""{"rate": 5, "per": "1s", "access-rights": ["echo"], "max-connections": 3}""");
+        var read = await admin.Http.GetStringAsync($"/admin/keys/{id}");
+        using var updated = await admin.Http.PutAsync($"/admin/keys/{id}", AdminClient.Json("""{"rate": 7}"""));
+        var list = await admin.Http.GetStringAsync("/admin/keys");
+        using var invalid = await admin.Http.PostAsync("/admin/keys", AdminClient.Json("""{"rate": "fast"}"""));
+        using var deleted = await admin.Http.DeleteAsync($"/admin/keys/{id}");
+        using var gone = await admin.Http.GetAsync($"/admin/keys/{id}");
+        var keyFile = await File.ReadAllTextAsync(Path.Combine(gateway.Config.Gateway.DataDirectory, "keys.json"));
+
+        Assert.StartsWith("key_", id);
+        Assert.DoesNotContain(key, read);
+        Assert.Equal(5, JsonDocument.Parse(read).RootElement.GetProperty("rate").GetInt32());
+        Assert.Equal(HttpStatusCode.OK, updated.StatusCode);
+        Assert.Contains("\"rate\":7", list);
+        Assert.DoesNotContain(key, list);
+        Assert.Equal(HttpStatusCode.BadRequest, invalid.StatusCode);
+        Assert.Contains("key.rate", await invalid.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+        Assert.DoesNotContain(key, keyFile);
+    }
+
+    [Fact]
+    public async Task Apis_CreateReplaceAndRemoveAtRunTime()
+    {
+        await using var upstream = await TestUpstream.StartEchoAsync();
+        await using var gateway = await TestGateway.StartAsync(AdminClient.SecretConfig);
+        using var admin = new AdminClient(gateway);
+        using var http = new HttpClient();
+
+        using var created = await admin.Http.PostAsync("/admin/apis", AdminClient.Json(
+            $$"""{"id": "live", "listen-path": "/live/", "target-url": "{{upstream.HttpUri()}}"}"""));
+        var first = await http.GetStringAsync(gateway.HttpUri("/live/one"));
+        using var duplicate = await admin.Http.PostAsync("/admin/apis", AdminClient.Json(
+            $$"""{"id": "live", "listen-path": "/other/", "target-url": "{{upstream.HttpUri()}}"}"""));
+        using var replaced = await admin.Http.PutAsync("/admin/apis/live", AdminClient.Json(
+            $$"""{"listen-path": "/moved/", "target-url": "{{upstream.HttpUri()}}"}"""));
+        using var oldPath = await http.GetAsync(gateway.HttpUri("/live/one"));
+        var moved = await http.GetStringAsync(gateway.HttpUri("/moved/two"));
+        using var invalid = await admin.Http.PostAsync("/admin/apis", AdminClient.Json("""{"id": "bad", "listen-path": "nope"}"""));
+        using var removed = await admin.Http.DeleteAsync("/admin/apis/live");
+        using var afterRemove = await http.GetAsync(gateway.HttpUri("/moved/two"));
+
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        Assert.Equal("GET /one", first);
+        Assert.Equal(HttpStatusCode.Conflict, duplicate.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, replaced.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, oldPath.StatusCode);
+        Assert.Equal("GET /two", moved);
+        Assert.Equal(HttpStatusCode.BadRequest, invalid.StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, removed.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, afterRemove.StatusCode);
+    }
+
+    [Fact]
+    public async Task RequestHead_OverLimitsGets431And414()
+    {
+        await using var upstream = await TestUpstream.StartEchoAsync();
+        await using var gateway = await TestGateway.StartWithApiAsync(upstream.HttpUri(),
+            gatewayExtra: "request-limits { max-header-size = 4KiB, max-request-line = 1KiB }");
+        using var http = new HttpClient();
+        using var bigHeaders = new HttpRequestMessage(HttpMethod.Get, gateway.HttpUri("/echo/a"));
+        bigHeaders.Headers.Add("X-Big", new string('h', 5000));
+
+        using var headers = await http.SendAsync(bigHeaders);
+        using var url = await http.GetAsync(gateway.HttpUri("/echo/" + new string('u', 2000)));
+        using var fine = await http.GetAsync(gateway.HttpUri("/echo/" + new string('u', 500)));
+
+        Assert.Equal(HttpStatusCode.RequestHeaderFieldsTooLarge, headers.StatusCode);
+        Assert.Equal(HttpStatusCode.RequestUriTooLong, url.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, fine.StatusCode);
+    }
+}
