@@ -107,7 +107,9 @@ PIDS+=($!)
 wait_for_port "$ECHO_PORT"
 
 log "Starting the gateway on $GATEWAY_PORT"
-dotnet "$HOST_DLL" --config "$BENCH/gateway-bench.conf" >"$RUN_DIR/gateway.log" 2>&1 &
+# From the run's folder, so that the gateway's data directory (./data by
+# default) lands there.
+(cd "$RUN_DIR" && exec dotnet "$HOST_DLL" --config "$BENCH/gateway-bench.conf" >"$RUN_DIR/gateway.log" 2>&1) &
 GATEWAY_PID=$!
 PIDS+=("$GATEWAY_PID")
 wait_for_port "$GATEWAY_PORT"
