@@ -59,6 +59,10 @@ public static class ReportWriter
         page.AppendLine("  baseline plus 100,000 times the growth per connection at 8,000.");
         page.AppendLine($"- **HTTP**: {Fact("http")}.");
         page.AppendLine();
+        page.AppendLine("When the load average is above the core count, each process waits for a core, and");
+        page.AppendLine("latency percentiles above the median mostly measure those waits: they can change tenfold");
+        page.AppendLine("between rounds of one run. Trust the medians and the ratios of one run more than the tails.");
+        page.AppendLine();
 
         page.AppendLine("## Results");
         page.AppendLine();
