@@ -164,11 +164,13 @@ public static class ReportWriter
         foreach (var (type, bytes) in rows)
         {
             var objects = summary.Medians.TryGetValue($"{prefix}{caseName}/objects:{type}", out var counts) ? counts["gateway"] : double.NaN;
-            page.AppendLine($"| `{type.Replace("|", "\\|", StringComparison.Ordinal)}` | {Format(bytes)} | {Format(objects)} |");
+            var bound = type.Contains("(Bytes >", StringComparison.Ordinal) ? "at most " : "";
+            page.AppendLine($"| `{type.Replace("|", "\\|", StringComparison.Ordinal)}` | {bound}{Format(bytes)} | {Format(objects)} |");
         }
 
         page.AppendLine();
-        page.AppendLine($"These rows add up to {Format(rows.Sum(row => row.Bytes) / 1024)} KiB per connection, and smaller types make up the rest.");
+        page.AppendLine("A row named \"(Bytes > 1K)\" or similar is a size bucket of arrays, for which dotnet-gcdump");
+        page.AppendLine("reports a size that follows the largest array in the bucket, so its bytes are an upper bound.");
         page.AppendLine();
     }
 

@@ -90,8 +90,9 @@ public static partial class HeapScenario
                 throw new InvalidOperationException($"dotnet-gcdump report printed no 'GC Heap bytes' line:\n{report}");
             }
 
-            // Each row gives the size of one object of the type (or of the size bucket), the object
-            // count, and the type name.
+            // Each row gives a size, the object count and the type name. For a type the size is that of
+            // one object. For an array size bucket such as "System.Byte[] (Bytes > 1K)" it follows the
+            // largest array in the bucket, so the product is an upper bound there.
             var types = TypeLine().Matches(report)
                 .Select(match => (
                     Name: Regex.Replace(match.Groups[3].Value.Trim(), @"\s+", " "),
