@@ -221,7 +221,11 @@ public static partial class GatewayConfigLoader
 
         var name = reader.ReadString(api, "name", $"{path}.name");
         var listenPath = reader.ReadString(api, "listen-path", $"{path}.listen-path");
-        if (!listenPath.StartsWith('/'))
+        if (listenPath.Length == 0)
+        {
+            reader.Problem($"{path}.listen-path", "missing: set listen-path to the path prefix that selects this API, such as \"/echo/\".");
+        }
+        else if (!listenPath.StartsWith('/'))
         {
             reader.Problem($"{path}.listen-path", $"found \"{listenPath}\", expected a path that starts with '/', such as \"/echo/\".");
         }
