@@ -7,8 +7,9 @@ namespace Gateway.Actors.Limits;
 /// free. Messages are never dropped: a fast sender waits, and TCP backpressure slows it down.
 /// </summary>
 /// <remarks>
-/// A token bucket whose capacity is a tenth of a second's messages (at least one): the burst it allows
-/// adds at most 2 % to the count over five seconds, while a steady sender sees an even pace.
+/// A token bucket whose capacity is a tenth of a second's messages (at least one). Its initial burst
+/// adds at most that many messages to any count, so 100 per second give 510 in five seconds, at an
+/// even pace.
 /// </remarks>
 public sealed class MessageRatePacer : IDisposable
 {

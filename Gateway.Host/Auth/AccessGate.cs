@@ -86,13 +86,13 @@ public sealed class AccessGate
         var limit = _limiters.Acquire(api, key);
         if (!limit.IsAllowed)
         {
-            var who = limit.Rejected is LimitKind.KeyRate or LimitKind.KeyQuota ? "this key" : "all clients together";
+            var scope = limit.Rejected is LimitKind.KeyRate or LimitKind.KeyQuota ? "this key" : "all clients together";
             return limit.IsQuota
                 ? new AccessResult(ForwardingOutcome.QuotaExceeded,
-                    $"The quota of API '{api.Name}' for {who} is used up ({limit.Limit} requests). Retry after {Seconds(limit)} s, when it renews.",
+                    $"The quota of API '{api.Name}' for {scope} is used up ({limit.Limit} requests). Retry after {Seconds(limit)} s, when it renews.",
                     key, limit)
                 : new AccessResult(ForwardingOutcome.RateLimited,
-                    $"Too many requests to API '{api.Name}' from {who} (limit {limit.Limit}). Retry after {Seconds(limit)} s.",
+                    $"Too many requests to API '{api.Name}' from {scope} (limit {limit.Limit}). Retry after {Seconds(limit)} s.",
                     key, limit);
         }
 

@@ -39,7 +39,7 @@ public sealed class AdminApiTests
         var list = await admin.Http.GetStringAsync("/admin/keys");
         using var invalid = await admin.Http.PostAsync("/admin/keys", AdminClient.Json("""{"rate": "fast"}"""));
         using var deleted = await admin.Http.DeleteAsync($"/admin/keys/{id}");
-        using var gone = await admin.Http.GetAsync($"/admin/keys/{id}");
+        using var afterDelete = await admin.Http.GetAsync($"/admin/keys/{id}");
         var keyFile = await File.ReadAllTextAsync(Path.Combine(gateway.Config.Gateway.DataDirectory, "keys.json"));
 
         Assert.StartsWith("key_", id);
@@ -51,7 +51,7 @@ public sealed class AdminApiTests
         Assert.Equal(HttpStatusCode.BadRequest, invalid.StatusCode);
         Assert.Contains("key.rate", await invalid.Content.ReadAsStringAsync());
         Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
-        Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, afterDelete.StatusCode);
         Assert.DoesNotContain(key, keyFile);
     }
 
