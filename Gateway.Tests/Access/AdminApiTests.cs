@@ -1,5 +1,8 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.WebSockets;
+using System.Text;
+using Gateway.Tests.Proxy;
 using System.Text.Json;
 using Gateway.Tests.Support;
 
@@ -85,6 +88,37 @@ public sealed class AdminApiTests
         Assert.Equal(HttpStatusCode.BadRequest, invalid.StatusCode);
         Assert.Equal(HttpStatusCode.NoContent, removed.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, afterRemove.StatusCode);
+    }
+
+    [Fact]
+    public async Task ReplacedApi_KeepsOtherApisConnections()
+    {
+        await using var upstream = await TestUpstream.StartEchoAsync();
+        await using var gateway = await TestGateway.StartAsync(AdminClient.SecretConfig);
+        using var admin = new AdminClient(gateway);
+        foreach (var id in new[] { "kept", "changed" })
+        {
+            using var created = await admin.Http.PostAsync("/admin/apis", AdminClient.Json(
+                $$"""{"id": "{{id}}", "listen-path": "/{{id}}/", "target-url": "{{upstream.WsUri()}}"}"""));
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+
+        using var cancellation = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        using var kept = new ClientWebSocket();
+        using var changed = new ClientWebSocket();
+        await kept.ConnectAsync(gateway.WsUri("/kept/"), cancellation.Token);
+        await changed.ConnectAsync(gateway.WsUri("/changed/"), cancellation.Token);
+
+        using var replaced = await admin.Http.PutAsync("/admin/apis/changed", AdminClient.Json(
+            $$$"""{"listen-path": "/changed/", "target-url": "{{{upstream.WsUri()}}}", "websocket-limits": {"max-message-size": "1MiB"} }"""));
+        var closed = await changed.ReceiveAsync(new byte[256], cancellation.Token);
+        var echoed = await WebSocketEchoTests.SendAndReceiveAsync(kept, Encoding.UTF8.GetBytes("still here"), WebSocketMessageType.Text, cancellation.Token);
+
+        Assert.Equal(HttpStatusCode.OK, replaced.StatusCode);
+        Assert.Equal(WebSocketMessageType.Close, closed.MessageType);
+        Assert.Equal((WebSocketCloseStatus)1012, changed.CloseStatus);
+        Assert.Equal("still here", Encoding.UTF8.GetString(echoed.Payload));
+        await kept.CloseAsync(WebSocketCloseStatus.NormalClosure, "", cancellation.Token);
     }
 
     [Fact]
