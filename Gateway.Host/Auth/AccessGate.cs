@@ -34,15 +34,30 @@ public sealed class AccessGate
     private readonly KeySnapshotHolder _keys;
     private readonly RequestLimiters _limiters;
     private readonly JwtValidator _jwt;
+    private readonly ILogger<AccessGate> _logger;
 
-    public AccessGate(KeySnapshotHolder keys, RequestLimiters limiters, JwtValidator jwt)
+    public AccessGate(KeySnapshotHolder keys, RequestLimiters limiters, JwtValidator jwt, ILogger<AccessGate> logger)
     {
         _keys = keys;
         _limiters = limiters;
         _jwt = jwt;
+        _logger = logger;
     }
 
     public async ValueTask<AccessResult> CheckAsync(HttpContext context, ApiDefinition api)
+    {
+        var result = await CheckCoreAsync(context, api);
+        if (result.Rejection is { } rejection)
+        {
+            // Client-caused, so Debug. The path excludes the query string, which may carry a key.
+            _logger.LogDebug("{Method} {Path} on {ApiId} rejected with {Outcome} for key {KeyId}",
+                context.Request.Method, context.Request.Path.Value, api.Id, rejection, result.Key?.Id ?? "(none)");
+        }
+
+        return result;
+    }
+
+    private async ValueTask<AccessResult> CheckCoreAsync(HttpContext context, ApiDefinition api)
     {
         var auth = api.Auth;
         KeyRecord? key = null;
