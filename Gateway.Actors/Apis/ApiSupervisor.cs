@@ -15,17 +15,21 @@ namespace Gateway.Actors.Apis;
 /// of the admin API, and publishes the route table that maps listen paths to them. It also closes the
 /// WebSockets of deleted and expired keys with 1008.
 /// </summary>
-public sealed class ApiSupervisor : ReceiveActor, IWithTimers
+public sealed partial class ApiSupervisor : ReceiveActor, IWithTimers
 {
     /// <summary>How long a replaced or removed API actor has to close its connections before it is stopped.</summary>
     private static readonly TimeSpan RetireGrace = TimeSpan.FromSeconds(5);
 
     private readonly Dictionary<string, ApiRoute> _routes = new(StringComparer.Ordinal);
+
+    /// <summary>Actors of changed APIs that still serve connections opened under the old definition.</summary>
+    private readonly Dictionary<IActorRef, ApiRoute> _retiring = new();
     private readonly HashSet<string> _fileApiIds;
     private readonly Dictionary<string, RuntimeApi> _runtimeApis = new(StringComparer.Ordinal);
     private readonly RouteTableHolder _holder;
     private readonly string? _apiFilePath;
     private readonly KeyConnectionCounts _keyConnections;
+    private readonly Func<SocketsHttpConnectionContext, CancellationToken, ValueTask<Stream>>? _upstreamConnect;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private int _generation;
 
@@ -34,16 +38,19 @@ public sealed class ApiSupervisor : ReceiveActor, IWithTimers
     /// <param name="apiFilePath">File of the APIs defined at run time; null disables runtime APIs.</param>
     /// <param name="runtimeApis">Runtime APIs loaded from that file, already validated.</param>
     /// <param name="keyConnections">Live connections per key, shared by every API actor.</param>
+    /// <param name="upstreamConnect">Replaces how upstream connections are opened (see <see cref="UpstreamHandlers.Create"/>); null for the default.</param>
     public ApiSupervisor(
         IReadOnlyList<ApiDefinition> apis,
         RouteTableHolder holder,
         string? apiFilePath = null,
         IReadOnlyList<(RuntimeApi Api, ApiDefinition Definition)>? runtimeApis = null,
-        KeyConnectionCounts? keyConnections = null)
+        KeyConnectionCounts? keyConnections = null,
+        Func<SocketsHttpConnectionContext, CancellationToken, ValueTask<Stream>>? upstreamConnect = null)
     {
         _holder = holder;
         _apiFilePath = apiFilePath;
         _keyConnections = keyConnections ?? new KeyConnectionCounts();
+        _upstreamConnect = upstreamConnect;
         _fileApiIds = apis.Select(api => api.Id).ToHashSet(StringComparer.Ordinal);
         foreach (var api in apis)
         {
@@ -66,7 +73,7 @@ public sealed class ApiSupervisor : ReceiveActor, IWithTimers
 
         Receive<CloseAllConnections>(close =>
         {
-            foreach (var route in _routes.Values)
+            foreach (var route in _routes.Values.Concat(_retiring.Values))
             {
                 route.Actor.Tell(new ConnectionProtocol.CloseConnections(close.CloseCode, close.Reason));
             }
@@ -76,7 +83,7 @@ public sealed class ApiSupervisor : ReceiveActor, IWithTimers
         ReceiveAsync<GetAllConnections>(async _ =>
         {
             var sender = Sender;
-            var listings = await Task.WhenAll(_routes.Values.Select(route =>
+            var listings = await Task.WhenAll(_routes.Values.Concat(_retiring.Values).Select(route =>
                 route.Actor.Ask<ConnectionProtocol.ConnectionsListed>(new ConnectionProtocol.GetConnections(), TimeSpan.FromSeconds(5))));
             sender.Tell(new AllConnectionsListed(listings));
         });
@@ -89,6 +96,15 @@ public sealed class ApiSupervisor : ReceiveActor, IWithTimers
             Context.Stop(retired.Route.Actor);
             retired.Route.Invoker.Dispose();
         });
+        ReceiveAsync<ReloadApis>(ReloadAsync);
+        Receive<Terminated>(terminated =>
+        {
+            if (_retiring.Remove(terminated.ActorRef, out var retired))
+            {
+                _log.Info("API {ApiId}: the last connection under its previous definition has ended", retired.Definition.Id);
+                retired.Invoker.Dispose();
+            }
+        });
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -98,8 +114,9 @@ public sealed class ApiSupervisor : ReceiveActor, IWithTimers
         RouteTableHolder holder,
         string? apiFilePath = null,
         IReadOnlyList<(RuntimeApi Api, ApiDefinition Definition)>? runtimeApis = null,
-        KeyConnectionCounts? keyConnections = null) =>
-        Akka.Actor.Props.Create(() => new ApiSupervisor(apis, holder, apiFilePath, runtimeApis, keyConnections));
+        KeyConnectionCounts? keyConnections = null,
+        Func<SocketsHttpConnectionContext, CancellationToken, ValueTask<Stream>>? upstreamConnect = null) =>
+        Akka.Actor.Props.Create(() => new ApiSupervisor(apis, holder, apiFilePath, runtimeApis, keyConnections, upstreamConnect));
 
     // An API actor's state is its live connections; a restart would drop every one of them, so a
     // failure in its own code is logged and the actor resumes.
@@ -120,7 +137,14 @@ public sealed class ApiSupervisor : ReceiveActor, IWithTimers
 
     private void AddRoute(ApiDefinition api)
     {
-        var invoker = UpstreamHandlers.Create(api);
+        if (api.UpstreamTls.InsecureSkipVerify)
+        {
+            _log.Warning("API {ApiId} accepts any upstream certificate (upstream-tls.insecure-skip-verify = on), " +
+                "so anyone on the network path to {Targets} can read and change its traffic; turn it off outside tests",
+                api.Id, string.Join(", ", api.TargetUrls));
+        }
+
+        var invoker = UpstreamHandlers.Create(api, _upstreamConnect);
         var resilience = api.ResilienceOrDefault;
         var targets = new TargetSelector(api.TargetUrls, resilience.LoadBalancing, resilience.SkipFailedTargetFor);
         var breaker = resilience.CircuitBreaker is { } settings ? CreateBreaker(api, settings) : null;
@@ -171,7 +195,7 @@ public sealed class ApiSupervisor : ReceiveActor, IWithTimers
         _runtimeApis[id] = next[id];
         if (_routes.TryGetValue(id, out var old))
         {
-            Retire(old, "API definition changed");
+            RetireWhenIdle(old);
         }
 
         AddRoute(put.Definition);
@@ -262,10 +286,10 @@ public sealed class ApiSupervisor : ReceiveActor, IWithTimers
         switch (change)
         {
             case KeyStoreProtocol.KeyDeleted:
-                CloseKeyConnections(_routes.Values, change.KeyId, "key revoked");
+                CloseKeyConnections(_routes.Values.Concat(_retiring.Values), change.KeyId, "key revoked");
                 break;
             case KeyStoreProtocol.KeyExpired:
-                CloseKeyConnections(_routes.Values, change.KeyId, "key expired");
+                CloseKeyConnections(_routes.Values.Concat(_retiring.Values), change.KeyId, "key expired");
                 break;
             case KeyStoreProtocol.KeyUpdated updated:
                 CloseKeyConnections(

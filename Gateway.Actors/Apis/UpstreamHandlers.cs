@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Security;
 using Gateway.Actors.Configuration;
 
 namespace Gateway.Actors.Apis;
@@ -6,7 +7,13 @@ namespace Gateway.Actors.Apis;
 /// <summary>Creates the HTTP client handler an API uses for both forwarded requests and WebSocket handshakes.</summary>
 public static class UpstreamHandlers
 {
-    public static HttpMessageInvoker Create(ApiDefinition api)
+    /// <param name="connect">
+    /// Replaces how TCP connections to upstreams are opened; null opens them to the target's host and port.
+    /// Tests use it to reach a loopback server for a target such as wss://upstream.test/ that names no port.
+    /// </param>
+    public static HttpMessageInvoker Create(
+        ApiDefinition api,
+        Func<SocketsHttpConnectionContext, CancellationToken, ValueTask<Stream>>? connect = null)
     {
         // A proxy must not follow redirects, decompress, keep cookies or go through a system proxy: the
         // client sees the upstream's answer as it is.
@@ -20,6 +27,40 @@ public static class UpstreamHandlers
             EnableMultipleHttp2Connections = true,
             PooledConnectionIdleTimeout = TimeSpan.FromSeconds(60),
         };
+        var sslOptions = CreateSslOptions(api.UpstreamTls);
+        if (api.PreserveHostHeader && api.TargetUrls.Any(target => target.Scheme is "https" or "wss"))
+        {
+            handler.ConnectCallback = PreservedHostTls.CreateConnectCallback(sslOptions, connect);
+            return new HttpMessageInvoker(PreservedHostTls.WrapHandler(handler), disposeHandler: true);
+        }
+
+        handler.SslOptions = sslOptions;
+        if (connect is not null)
+        {
+            handler.ConnectCallback = connect;
+        }
+
         return new HttpMessageInvoker(handler, disposeHandler: true);
+    }
+
+    /// <summary>
+    /// Builds the TLS client options. SocketsHttpHandler sets the Host header's name (the target host
+    /// unless preserve-host-header is on) as SNI and as the name to validate, so only trust, the
+    /// client certificate and the versions are set here.
+    /// </summary>
+    private static SslClientAuthenticationOptions CreateSslOptions(UpstreamTls tls)
+    {
+        var validator = new UpstreamCertificateValidator(tls.CaBundle, tls.InsecureSkipVerify);
+        var options = new SslClientAuthenticationOptions
+        {
+            EnabledSslProtocols = tls.Protocols,
+            RemoteCertificateValidationCallback = validator.Validate,
+        };
+        if (tls.ClientCertificate is { } client)
+        {
+            options.ClientCertificateContext = SslStreamCertificateContext.Create(client.Certificate, client.Intermediates, offline: true);
+        }
+
+        return options;
     }
 }

@@ -6,7 +6,11 @@ using Gateway.Actors.Resilience;
 namespace Gateway.Actors.Configuration;
 
 /// <summary>A loaded configuration: the validated gateway settings and the whole merged HOCON tree.</summary>
-public sealed record LoadedConfig(GatewaySettings Gateway, Config Root);
+public sealed record LoadedConfig(GatewaySettings Gateway, Config Root)
+{
+    /// <summary>The file the configuration was read from; null when it came from text.</summary>
+    public string? FilePath { get; init; }
+}
 
 /// <summary>
 /// Loads a HOCON file over the embedded reference configuration and validates the <c>gateway</c>
@@ -42,10 +46,14 @@ public static partial class GatewayConfigLoader
             throw new ConfigException(new[] { $"{path}: cannot read the file: {error.Message}" });
         }
 
-        return LoadText(text, path);
+        return LoadText(text, path, Path.GetDirectoryName(Path.GetFullPath(path))) with { FilePath = path };
     }
 
-    public static LoadedConfig LoadText(string text, string source)
+    /// <summary>
+    /// Loads configuration text. Relative certificate paths are resolved against
+    /// <paramref name="baseDirectory"/>, or the working directory when it is null.
+    /// </summary>
+    public static LoadedConfig LoadText(string text, string source, string? baseDirectory = null)
     {
         Config user;
         try
@@ -58,7 +66,7 @@ public static partial class GatewayConfigLoader
         }
 
         var root = user.WithFallback(Reference);
-        var reader = new SettingsReader(source);
+        var reader = new SettingsReader(source) { BaseDirectory = baseDirectory ?? Directory.GetCurrentDirectory() };
         var settings = ReadGateway(root, user, reader);
         if (reader.Problems.Count > 0)
         {
@@ -119,15 +127,16 @@ public static partial class GatewayConfigLoader
             var path = $"gateway.listen[{index++}]";
             if (!item.IsObject())
             {
-                reader.Invalid(path, item, "an object with host and port");
+                reader.Invalid(path, item, "an object with host, port and optionally tls");
                 continue;
             }
 
             var listener = new Config(new Akka.Configuration.Hocon.HoconRoot(item));
-            reader.RejectUnknownKeys(path, listener, new[] { "host", "port" });
+            reader.RejectUnknownKeys(path, listener, new[] { "host", "port", "tls" });
             var host = ReadHost(listener, path, reader);
             var port = reader.ReadPort(listener, "port", $"{path}.port");
-            listeners.Add(new ListenerSettings(host, port));
+            var tls = ReadListenerTls(listener, path, reader);
+            listeners.Add(new ListenerSettings(host, port, tls));
         }
 
         return listeners;
@@ -183,7 +192,9 @@ public static partial class GatewayConfigLoader
                 continue;
             }
 
-            apis.Add(ReadApi(id, apisConfig.GetConfig(id), gateway.GetConfig("api-defaults"), reader));
+            var raw = apisConfig.GetConfig(id);
+            var defaults = gateway.GetConfig("api-defaults");
+            apis.Add(ReadApi(id, raw, defaults, reader) with { Fingerprint = raw.ToString() + "\n" + defaults.ToString() });
         }
 
         var duplicates = apis.GroupBy(api => api.ListenPath).Where(group => group.Count() > 1 && group.Key.Length > 0);
@@ -238,6 +249,7 @@ public static partial class GatewayConfigLoader
             MessagesPerSecond = reader.ReadOptionalCount(limits, "messages-per-second", $"{limitsPath}.messages-per-second"),
         };
 
+        var upstreamTls = ReadUpstreamTls(api, raw, defaults, path, reader);
         var resilience = ReadResilience(api, raw, defaults, path, reader);
 
         return new ApiDefinition(
@@ -249,6 +261,7 @@ public static partial class GatewayConfigLoader
             preserveHost,
             apiTimeouts,
             webSocketLimits,
+            upstreamTls,
             resilience)
         {
             Auth = ReadAuth(api, raw, defaults, path, reader),

@@ -15,8 +15,8 @@ public sealed record GatewaySettings(
     public RequestLimits RequestLimits { get; init; } = new(32 * 1024, 8 * 1024);
 }
 
-/// <summary>One client listener.</summary>
-public sealed record ListenerSettings(string Host, int Port);
+/// <summary>One client listener; <paramref name="Tls"/> is null for plain HTTP.</summary>
+public sealed record ListenerSettings(string Host, int Port, ListenerTls? Tls = null);
 
 /// <summary>The admin listener and the bearer secret its requests must carry.</summary>
 public sealed record AdminSettings(bool Enabled, string Host, int Port, string? Secret);

@@ -21,6 +21,7 @@ public sealed class ApiActor : ReceiveActor
     private readonly Dictionary<IActorRef, LiveConnection> _byLeg = new();
     private static readonly Serilog.ILogger SummaryLog = Serilog.Log.ForContext<ApiActor>();
     private bool _closing;
+    private bool _retiring;
 
     public ApiActor(ApiDefinition api, HttpMessageInvoker invoker, TargetSelector targets, CircuitBreaker? breaker, KeyConnectionCounts? keyConnections = null)
     {
@@ -35,6 +36,11 @@ public sealed class ApiActor : ReceiveActor
         Receive<CloseConnections>(CloseAll);
         Receive<CloseKeyConnections>(CloseKey);
         Receive<GetConnections>(_ => Sender.Tell(ListConnections()));
+        Receive<RetireWhenIdle>(_ =>
+        {
+            _retiring = true;
+            StopIfRetiredAndIdle();
+        });
     }
 
     public static Props Props(
@@ -108,6 +114,14 @@ public sealed class ApiActor : ReceiveActor
         _byLeg.Add(upstreamLeg, connection);
     }
 
+    private void StopIfRetiredAndIdle()
+    {
+        if (_retiring && _connections.Count == 0)
+        {
+            Context.Stop(Self);
+        }
+    }
+
     private void OnLegStopped(Terminated terminated)
     {
         if (!_byLeg.Remove(terminated.ActorRef, out var connection))
@@ -122,6 +136,7 @@ public sealed class ApiActor : ReceiveActor
         }
 
         _connections.Remove(connection.Open.ConnectionId);
+        StopIfRetiredAndIdle();
         if (connection.Open.Access?.KeyId is { } keyId)
         {
             _keyConnections.Remove(keyId);

@@ -11,6 +11,7 @@ public enum ForwardingOutcome
     InvalidUpgrade,
     ConnectionLimitReached,
     UpstreamUnreachable,
+    UpstreamTlsFailed,
     UpstreamTimedOut,
     UpstreamInvalidResponse,
     CircuitOpen,

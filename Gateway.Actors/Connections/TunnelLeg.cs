@@ -149,6 +149,28 @@ internal abstract class TunnelLeg : ReceiveActor
         }
 
         var decision = TunnelClosing.Decide(result, observer.CloseSeen, other.CloseSeen, _stopRequest is not null);
+        if (result.End == PumpEnd.MessageTooBig && !_peerFinished)
+        {
+            // The sender must see 1009 before the other side's answer to our 1001 can reach it, so the
+            // sibling writes its 1009 first and this leg writes 1001 once the sibling has finished.
+            Context.System.Scheduler.ScheduleTellOnce(CloseGrace, Self, new GraceExpired(), Self);
+            Become(() =>
+            {
+                Receive<PeerFinished>(_ =>
+                {
+                    _peerFinished = true;
+                    CloseDirection(tunnel, decision, closeCode, reason);
+                });
+                Receive<GraceExpired>(_ => CloseDirection(tunnel, decision, closeCode, reason));
+            });
+            return;
+        }
+
+        CloseDirection(tunnel, decision, closeCode, reason);
+    }
+
+    private void CloseDirection(Tunnel tunnel, LegClosing decision, int closeCode, string reason)
+    {
         if (decision is LegClosing.SendCloseThenWait or LegClosing.SendCloseThenCloseNow && !DestinationClosed(tunnel))
         {
             var closeNow = decision == LegClosing.SendCloseThenCloseNow;

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Akka.Actor;
 using Akka.Event;
+using Gateway.Actors.Apis;
 using Gateway.Actors.Configuration;
 using Gateway.Actors.Resilience;
 using Gateway.Actors.Routing;
@@ -17,7 +18,7 @@ namespace Gateway.Actors.Connections;
 /// Lifecycle:
 /// 1. Pick a target and send the handshake (timed by the API's handshake timeout). A refused
 ///    connection moves on to the next target, because nothing was sent yet.
-/// 2. Reply to the host: accepted (101), rejected (any other status, relayed as it is) or failed, and
+/// 2. Report to the host: accepted (101), rejected (any other status, relayed as it is) or failed, and
 ///    tell the circuit breaker how the call went.
 /// 3. After a 101, wait for the host to upgrade the client and attach it.
 /// 4. Hand the tunnel to the client leg and pump upstream to client until either side ends; close
@@ -108,7 +109,7 @@ internal sealed class UpstreamLeg : TunnelLeg
 
     private void SendToNextTarget()
     {
-        // 1. Pick a target and send the handshake; the answer comes back as a message.
+        // 1. Pick a target and send the handshake; its outcome arrives as a message.
         var target = _upstream.Targets.Pick(_tried, _request.Preference);
         if (target is null)
         {
@@ -284,6 +285,11 @@ internal sealed class UpstreamLeg : TunnelLeg
         if (error is OperationCanceledException { InnerException: TimeoutException })
         {
             return new HandshakeFailed(ForwardingOutcome.UpstreamTimedOut, "connecting to the upstream timed out", BeforeSending: true);
+        }
+
+        if (UpstreamTlsFailure.Describe(error) is { } tlsFailure)
+        {
+            return new HandshakeFailed(ForwardingOutcome.UpstreamTlsFailed, tlsFailure, BeforeSending: false);
         }
 
         if (error is HttpRequestException request)

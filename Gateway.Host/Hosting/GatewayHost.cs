@@ -20,7 +20,13 @@ public static class GatewayHost
 {
     private const string ListenerKindItem = "gateway.listener-kind";
 
-    public static WebApplication Build(LoadedConfig config)
+    /// <param name="upstreamConnect">
+    /// Replaces how upstream connections are opened (see <see cref="UpstreamHandlers.Create"/>); null for
+    /// the default. Tests use it to reach loopback servers for targets that name no port.
+    /// </param>
+    public static WebApplication Build(
+        LoadedConfig config,
+        Func<SocketsHttpConnectionContext, CancellationToken, ValueTask<Stream>>? upstreamConnect = null)
     {
         var settings = config.Gateway;
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
@@ -38,6 +44,7 @@ public static class GatewayHost
         builder.Services.AddSingleton<JwtValidator>();
         builder.Services.AddSingleton<AccessGate>();
         builder.Services.AddSingleton(settings);
+        builder.Services.AddSingleton(config);
         builder.Services.AddSingleton(endpoints);
         builder.Services.AddSingleton(routes);
         builder.Services.AddSingleton<WebSocketProxy>();
@@ -57,7 +64,7 @@ public static class GatewayHost
             akka.WithActors((system, registry) =>
             {
                 var supervisor = system.ActorOf(
-                    ApiSupervisor.Props(settings.Apis, routes, stored.ApiFilePath, stored.Apis, keyConnections), "apis");
+                    ApiSupervisor.Props(settings.Apis, routes, stored.ApiFilePath, stored.Apis, keyConnections, upstreamConnect), "apis");
                 registry.Register<ApiSupervisor>(supervisor);
                 var keyStore = system.ActorOf(KeyStore.Props(stored.KeyFilePath, stored.Keys, keys), "keys");
                 registry.Register<KeyStore>(keyStore);
@@ -73,7 +80,7 @@ public static class GatewayHost
             kestrel.Limits.MaxRequestLineSize = settings.RequestLimits.MaxRequestLine;
             foreach (var listener in settings.Listeners)
             {
-                Listen(kestrel, endpoints, ListenerKind.Client, listener.Host, listener.Port);
+                Listen(kestrel, endpoints, ListenerKind.Client, listener.Host, listener.Port, listener.Tls);
             }
 
             if (settings.Admin.Enabled)
@@ -121,16 +128,24 @@ public static class GatewayHost
             ? (ListenerKind)kind!
             : ListenerKind.Client;
 
-    private static void Listen(KestrelServerOptions kestrel, GatewayEndpoints endpoints, ListenerKind kind, string host, int port)
+    private static void Listen(
+        KestrelServerOptions kestrel, GatewayEndpoints endpoints, ListenerKind kind, string host, int port, ListenerTls? tls = null)
     {
         void Configure(ListenOptions options)
         {
+            // Plain listeners speak HTTP/1.1 only: without TLS there is no ALPN to offer h2 with, and
+            // the gateway does not accept HTTP/2 with prior knowledge (h2c).
             options.Protocols = HttpProtocols.Http1;
             options.Use(next => connection =>
             {
                 connection.Items[ListenerKindItem] = kind;
                 return next(connection);
             });
+            if (tls is not null)
+            {
+                ListenerTlsSetup.UseTls(options, tls);
+            }
+
             endpoints.Add(kind, options);
         }
 

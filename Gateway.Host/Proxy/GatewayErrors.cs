@@ -22,6 +22,7 @@ public static class GatewayErrors
         ForwardingOutcome.InvalidUpgrade => StatusCodes.Status400BadRequest,
         ForwardingOutcome.ConnectionLimitReached => StatusCodes.Status429TooManyRequests,
         ForwardingOutcome.UpstreamUnreachable => StatusCodes.Status502BadGateway,
+        ForwardingOutcome.UpstreamTlsFailed => StatusCodes.Status502BadGateway,
         ForwardingOutcome.UpstreamInvalidResponse => StatusCodes.Status502BadGateway,
         ForwardingOutcome.UpstreamTimedOut => StatusCodes.Status504GatewayTimeout,
         ForwardingOutcome.ShuttingDown => StatusCodes.Status503ServiceUnavailable,

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net.Sockets;
+using Gateway.Actors.Apis;
 using Gateway.Actors.Connections;
 using Gateway.Actors.Resilience;
 using Gateway.Actors.Routing;
@@ -96,7 +97,7 @@ public sealed class HttpProxy
 
         route.Breaker?.Record(success: false, permit);
         _logger.LogWarning("HTTP {Method} {Path} on {ApiId} to {Upstream} failed after {ElapsedMs:0.0} ms ({ForwarderError}): {Cause}",
-            context.Request.Method, context.Request.Path.Value, api.Id, uri, elapsed.TotalMilliseconds, error, cause?.Message);
+            context.Request.Method, context.Request.Path.Value, api.Id, uri, elapsed.TotalMilliseconds, error, UpstreamTlsFailure.Describe(cause) ?? cause?.Message);
         if (context.Response.HasStarted)
         {
             return;
@@ -108,6 +109,8 @@ public sealed class HttpProxy
                 $"The upstream of API '{api.Name}' did not answer within {api.Timeouts.Response.TotalSeconds:0.###} s. Retry later, or ask the operator to check the upstream."),
             ForwarderError.ResponseHeaders or ForwarderError.ResponseBodyDestination => (ForwardingOutcome.UpstreamInvalidResponse,
                 $"The upstream of API '{api.Name}' sent an invalid answer."),
+            _ when UpstreamTlsFailure.Describe(cause) is { } tlsFailure => (ForwardingOutcome.UpstreamTlsFailed,
+                $"TLS to the upstream of API '{api.Name}' failed: {tlsFailure}. Ask the operator to check the upstream's certificate or the API's upstream-tls settings."),
             _ when cause is TaskCanceledException { InnerException: TimeoutException } => (ForwardingOutcome.UpstreamTimedOut,
                 $"Connecting to the upstream of API '{api.Name}' timed out. Retry later, or ask the operator to check the upstream."),
             _ when cause is HttpRequestException { HttpRequestError: HttpRequestError.InvalidResponse or HttpRequestError.ResponseEnded } =>

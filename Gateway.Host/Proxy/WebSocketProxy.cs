@@ -1,4 +1,5 @@
 using System.Net.Http.Headers;
+using System.Security.Cryptography;
 using Akka.Actor;
 using Gateway.Actors.Connections;
 using Gateway.Actors.Routing;
@@ -8,15 +9,18 @@ using static Gateway.Actors.Connections.ConnectionProtocol;
 namespace Gateway.Host.Proxy;
 
 /// <summary>
-/// Proxies one WebSocket upgrade: asks the API actor to send it upstream, relays the answer, and on a
+/// Proxies one WebSocket upgrade: has the API actor send it upstream, relays the response, and on a
 /// 101 upgrades the client and hands the connection to the actor pair.
 /// </summary>
 /// <remarks>
+/// Clients open WebSockets with an HTTP/1.1 upgrade (RFC 6455) or, over HTTP/2, with an extended
+/// CONNECT whose :protocol is websocket (RFC 8441). Both become the same HTTP/1.1 upgrade upstream.
 /// Steps:
 /// 1. Check the handshake and build the upstream request (hop-by-hop headers out, Host and X-Forwarded-* in).
 /// 2. Ask the API actor to admit the connection and send the handshake; it replies with the answer.
 /// 3. Relay a non-101 answer as it is, or an error as JSON.
-/// 4. On a 101, lift the request limits that would cut a long-lived connection, relay the headers and upgrade.
+/// 4. On a 101, lift the request limits that would cut a long-lived connection, relay the headers and
+///    upgrade the HTTP/1.1 connection, or accept the HTTP/2 CONNECT with a 200.
 /// 5. Attach the client to the upstream leg and wait until the pair closes the client side.
 /// </remarks>
 public sealed class WebSocketProxy
@@ -32,10 +36,18 @@ public sealed class WebSocketProxy
         _affinity = affinity;
     }
 
-    /// <summary>True for an HTTP/1.1 WebSocket upgrade: Connection lists "upgrade" and Upgrade lists "websocket".</summary>
+    /// <summary>
+    /// True for a WebSocket opening request: an HTTP/1.1 upgrade (Connection lists "upgrade" and Upgrade
+    /// lists "websocket") or an HTTP/2 extended CONNECT with :protocol websocket.
+    /// </summary>
     public static bool IsUpgrade(HttpRequest request) =>
-        ForwardedHeaders.HasToken(request.Headers.Connection, "upgrade")
-        && ForwardedHeaders.HasToken(request.Headers.Upgrade, "websocket");
+        IsExtendedConnect(request.HttpContext)
+        || (ForwardedHeaders.HasToken(request.Headers.Connection, "upgrade")
+            && ForwardedHeaders.HasToken(request.Headers.Upgrade, "websocket"));
+
+    private static bool IsExtendedConnect(HttpContext context) =>
+        context.Features.Get<IHttpExtendedConnectFeature>() is { IsExtendedConnect: true } connect
+        && string.Equals(connect.Protocol, "websocket", StringComparison.OrdinalIgnoreCase);
 
     /// <param name="path">The request path, percent-encoded as it came on the wire.</param>
     /// <param name="query">The raw query string, empty or starting with '?'.</param>
@@ -45,23 +57,35 @@ public sealed class WebSocketProxy
         var api = route.Definition;
 
         // 1. Check the handshake and build the upstream request.
-        var problem = ValidateHandshake(context.Request);
+        var overHttp2 = IsExtendedConnect(context);
         var upgradeFeature = context.Features.Get<IHttpUpgradeFeature>();
-        if (problem is null && upgradeFeature is not { IsUpgradableRequest: true })
+        var problem = overHttp2 ? ValidateExtendedConnect(context.Request) : ValidateHandshake(context.Request);
+        if (!overHttp2 && problem is null && upgradeFeature is not { IsUpgradableRequest: true })
         {
             problem = "the connection cannot be upgraded (WebSocket upgrades need HTTP/1.1)";
         }
 
         if (problem is not null)
         {
+            var expected = overHttp2
+                ? "Send a CONNECT with ':protocol: websocket' and 'Sec-WebSocket-Version: 13'."
+                : "Send a GET with 'Connection: Upgrade', 'Upgrade: websocket', Sec-WebSocket-Key and 'Sec-WebSocket-Version: 13'.";
             await GatewayErrors.WriteAsync(context, ForwardingOutcome.InvalidUpgrade,
-                $"Invalid WebSocket upgrade for API '{api.Name}': {problem}. Send a GET with 'Connection: Upgrade', 'Upgrade: websocket', Sec-WebSocket-Key and 'Sec-WebSocket-Version: 13'.");
+                $"Invalid WebSocket upgrade for API '{api.Name}': {problem}. {expected}");
             return;
         }
 
         var connectionId = Interlocked.Increment(ref s_nextConnectionId).ToString("x8");
+        var headers = BuildHeaders(context);
+        if (overHttp2)
+        {
+            // RFC 8441 section 5: an HTTP/2 client sends no Sec-WebSocket-Key, because the stream itself
+            // proves the server speaks WebSocket. The HTTP/1.1 upstream needs one, so the gateway generates it.
+            headers.Add(new("Sec-WebSocket-Key", new[] { Convert.ToBase64String(RandomNumberGenerator.GetBytes(16)) }));
+        }
+
         var preservedHost = api.PreserveHostHeader && context.Request.Host.HasValue ? context.Request.Host.Value : null;
-        var request = new UpgradeRequest(path, query, BuildHeaders(context), preservedHost, ForwardedHeaders.ClientAddress(context),
+        var request = new UpgradeRequest(path, query, headers, preservedHost, ForwardedHeaders.ClientAddress(context),
             _affinity.Resolve(context, route));
 
         // 2. Admit and send upstream. The actor enforces the handshake timeout; the margin here only
@@ -83,6 +107,18 @@ public sealed class WebSocketProxy
         // 3. Relay anything but a 101.
         switch (answer)
         {
+            case UpstreamRejected rejected when overHttp2 && (int)rejected.Response.StatusCode is >= 200 and < 300:
+                // A 2xx response to an extended CONNECT tells the client that the WebSocket is open, so an
+                // upstream's 200 to the upgrade cannot be relayed unchanged over HTTP/2.
+                using (rejected.Response)
+                {
+                    _logger.LogWarning("Connection {ConnectionId}: upstream {Upstream} answered the upgrade with {StatusCode} instead of 101",
+                        connectionId, rejected.Response.RequestMessage?.RequestUri, (int)rejected.Response.StatusCode);
+                    await GatewayErrors.WriteAsync(context, ForwardingOutcome.UpstreamInvalidResponse,
+                        $"The upstream of API '{api.Name}' answered the WebSocket upgrade with {(int)rejected.Response.StatusCode} instead of 101.");
+                }
+
+                return;
             case UpstreamRejected rejected:
                 using (rejected.Response)
                 {
@@ -108,13 +144,25 @@ public sealed class WebSocketProxy
             LiftRequestLimits(context);
             foreach (var header in accepted.Headers)
             {
-                context.Response.Headers[header.Key] = header.Value;
+                // Sec-WebSocket-Accept is computed from the key the gateway generated for an HTTP/2
+                // client, which expects no such header (RFC 8441 section 5).
+                if (!(overHttp2 && string.Equals(header.Key, "Sec-WebSocket-Accept", StringComparison.OrdinalIgnoreCase)))
+                {
+                    context.Response.Headers[header.Key] = header.Value;
+                }
             }
 
-            // Kestrel's upgrade sends 'Connection: Upgrade' but not the Upgrade header that clients require.
-            context.Response.Headers.Upgrade = "websocket";
             SessionAffinity.SetCookie(context, route, accepted.Target);
-            clientStream = await upgradeFeature!.UpgradeAsync();
+            if (overHttp2)
+            {
+                clientStream = await context.Features.Get<IHttpExtendedConnectFeature>()!.AcceptAsync();
+            }
+            else
+            {
+                // Kestrel's upgrade sends 'Connection: Upgrade' but not the Upgrade header that clients require.
+                context.Response.Headers.Upgrade = "websocket";
+                clientStream = await upgradeFeature!.UpgradeAsync();
+            }
         }
         catch (Exception error)
         {
@@ -141,6 +189,16 @@ public sealed class WebSocketProxy
             return "the Sec-WebSocket-Key header is missing";
         }
 
+        if (string.IsNullOrWhiteSpace(request.Headers.SecWebSocketVersion))
+        {
+            return "the Sec-WebSocket-Version header is missing";
+        }
+
+        return null;
+    }
+
+    private static string? ValidateExtendedConnect(HttpRequest request)
+    {
         if (string.IsNullOrWhiteSpace(request.Headers.SecWebSocketVersion))
         {
             return "the Sec-WebSocket-Version header is missing";
@@ -179,6 +237,7 @@ public sealed class WebSocketProxy
             bodySize.MaxRequestBodySize = null;
         }
 
+        // Over HTTP/2 the WebSocket is the CONNECT request's body and response body, so the same limits apply.
         if (context.Features.Get<Microsoft.AspNetCore.Server.Kestrel.Core.Features.IHttpMinRequestBodyDataRateFeature>() is { } requestRate)
         {
             requestRate.MinDataRate = null;
@@ -213,6 +272,8 @@ public sealed class WebSocketProxy
     {
         ForwardingOutcome.UpstreamTimedOut =>
             $"The upstream of API '{apiName}' timed out: {failed.Detail}. Retry later, or ask the operator to check the upstream.",
+        ForwardingOutcome.UpstreamTlsFailed =>
+            $"TLS to the upstream of API '{apiName}' failed: {failed.Detail}. Ask the operator to check the upstream's certificate or the API's upstream-tls settings.",
         ForwardingOutcome.UpstreamInvalidResponse =>
             $"The upstream of API '{apiName}' sent an invalid answer to the WebSocket upgrade: {failed.Detail}.",
         _ => $"The upstream of API '{apiName}' is unreachable: {failed.Detail}. Retry later, or ask the operator to check the upstream.",

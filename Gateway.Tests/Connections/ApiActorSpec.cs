@@ -84,7 +84,8 @@ public sealed class ApiActorSpec : TestKit
     private static ApiDefinition Definition(Uri target) => new(
         "spec", "Spec", "/spec/", true, new[] { target }, false,
         new ApiTimeouts(TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5)),
-        new WebSocketLimits(null, null));
+        new WebSocketLimits(null, null),
+        UpstreamTls.Default);
 
     private static UpgradeRequest Upgrade(Uri target) => new(
         "/spec/",

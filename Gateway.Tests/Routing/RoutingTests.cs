@@ -44,7 +44,8 @@ public sealed class RoutingTests
     private static ApiRoute Route(string id, string listenPath) => new(
         new ApiDefinition(id, id, listenPath, true, new[] { new Uri("ws://127.0.0.1:1/") }, false,
             new ApiTimeouts(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)),
-            new WebSocketLimits(null, null)),
+            new WebSocketLimits(null, null),
+            UpstreamTls.Default),
         ActorRefs.Nobody,
         new HttpMessageInvoker(new SocketsHttpHandler()),
         new TargetSelector(new[] { new Uri("ws://127.0.0.1:1/") }, LoadBalancing.RoundRobin, TimeSpan.FromSeconds(1)),

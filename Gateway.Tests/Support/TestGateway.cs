@@ -28,6 +28,9 @@ public sealed class TestGateway : IAsyncDisposable
 
     public IPEndPoint? AdminEndpoint { get; }
 
+    /// <summary>Every client listener's endpoint, in configuration order.</summary>
+    public IReadOnlyList<IPEndPoint> ClientEndpoints => App.Services.GetRequiredService<GatewayEndpoints>().Of(ListenerKind.Client);
+
     public Uri HttpUri(string path) => new($"http://127.0.0.1:{ClientEndpoint.Port}{path}");
 
     public Uri WsUri(string path) => new($"ws://127.0.0.1:{ClientEndpoint.Port}{path}");
@@ -38,11 +41,35 @@ public sealed class TestGateway : IAsyncDisposable
     /// Starts a gateway. <paramref name="gatewayBody"/> is HOCON placed inside <c>gateway { }</c>, after
     /// listeners on free loopback ports.
     /// </summary>
-    public static async Task<TestGateway> StartAsync(string gatewayBody)
+    /// <param name="upstreamConnect">Replaces how the gateway opens upstream connections; null for the default.</param>
+    public static async Task<TestGateway> StartAsync(
+        string gatewayBody,
+        Func<SocketsHttpConnectionContext, CancellationToken, ValueTask<Stream>>? upstreamConnect = null)
     {
-        // Each gateway gets its own data directory unless the body names one, so tests never share keys.
-        var dataDirectory = Path.Combine(Path.GetTempPath(), "gateway-tests", Guid.NewGuid().ToString("n"));
-        var text = $$"""
+        var config = GatewayConfigLoader.LoadText(ConfigText(gatewayBody, NewDataDirectory()), "test.conf");
+        var app = GatewayHost.Build(config, upstreamConnect);
+        await app.StartAsync();
+        return new TestGateway(app, config);
+    }
+
+    /// <summary>Starts a gateway from a configuration file, so that POST /admin/reload can read it again.</summary>
+    public static async Task<TestGateway> StartFromFileAsync(string path)
+    {
+        var config = GatewayConfigLoader.LoadFile(path);
+        var app = GatewayHost.Build(config);
+        await app.StartAsync();
+        return new TestGateway(app, config);
+    }
+
+    /// <summary>A fresh data directory, so tests never share keys or runtime APIs.</summary>
+    public static string NewDataDirectory() => Path.Combine(Path.GetTempPath(), "gateway-tests", Guid.NewGuid().ToString("n"));
+
+    /// <summary>
+    /// The configuration the tests use: listeners on free loopback ports, a short drain time, the given
+    /// data directory, and <paramref name="gatewayBody"/> inside <c>gateway { }</c>.
+    /// </summary>
+    public static string ConfigText(string gatewayBody, string dataDirectory) =>
+        $$"""
             gateway {
               listen = [ { host = "127.0.0.1", port = 0 } ]
               admin {
@@ -55,11 +82,6 @@ public sealed class TestGateway : IAsyncDisposable
             }
             akka.loglevel = INFO
             """;
-        var config = GatewayConfigLoader.LoadText(text, "test.conf");
-        var app = GatewayHost.Build(config);
-        await app.StartAsync();
-        return new TestGateway(app, config);
-    }
 
     /// <summary>Starts a gateway with one API named <paramref name="apiId"/> on /{apiId}/ in front of <paramref name="target"/>.</summary>
     public static Task<TestGateway> StartWithApiAsync(Uri target, string apiId = "echo", string apiExtra = "", string gatewayExtra = "") =>

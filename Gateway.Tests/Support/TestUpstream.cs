@@ -1,10 +1,13 @@
 using System.Net;
 using System.Net.WebSockets;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -27,13 +30,18 @@ public sealed class TestUpstream : IAsyncDisposable
 
     public Uri HttpUri(string path = "/") => new($"http://127.0.0.1:{Port}{path}");
 
-    public static async Task<TestUpstream> StartAsync(RequestDelegate handler)
+    public Uri WssUri(string path = "/") => new($"wss://127.0.0.1:{Port}{path}");
+
+    public Uri HttpsUri(string path = "/") => new($"https://127.0.0.1:{Port}{path}");
+
+    /// <param name="configureListener">Adds to the listener's options, for instance TLS; by default it speaks plain HTTP/1.1.</param>
+    public static async Task<TestUpstream> StartAsync(RequestDelegate handler, Action<ListenOptions>? configureListener = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            kestrel.Listen(IPAddress.Loopback, 0);
+            kestrel.Listen(IPAddress.Loopback, 0, options => configureListener?.Invoke(options));
             kestrel.Limits.MaxRequestBodySize = null;
         });
         var app = builder.Build();
@@ -46,6 +54,14 @@ public sealed class TestUpstream : IAsyncDisposable
 
     /// <summary>An upstream that echoes every WebSocket message and mirrors the close code and reason.</summary>
     public static Task<TestUpstream> StartEchoAsync() => StartAsync(EchoAsync);
+
+    /// <summary>An HTTP/1.1 echo upstream that serves TLS with <paramref name="certificate"/>.</summary>
+    public static Task<TestUpstream> StartTlsEchoAsync(X509Certificate2 certificate, Action<HttpsConnectionAdapterOptions>? configureTls = null) =>
+        StartAsync(EchoAsync, listener =>
+        {
+            listener.Protocols = HttpProtocols.Http1;
+            listener.UseHttps(certificate, https => configureTls?.Invoke(https));
+        });
 
     public static async Task EchoAsync(HttpContext context)
     {
