@@ -91,7 +91,7 @@ public sealed class AdminApiTests
     }
 
     [Fact]
-    public async Task ReplacedApi_KeepsOtherApisConnections()
+    public async Task ReplacedApi_KeepsOpenConnections()
     {
         await using var upstream = await TestUpstream.StartEchoAsync();
         await using var gateway = await TestGateway.StartAsync(AdminClient.SecretConfig);
@@ -111,13 +111,17 @@ public sealed class AdminApiTests
 
         using var replaced = await admin.Http.PutAsync("/admin/apis/changed", AdminClient.Json(
             $$$"""{"listen-path": "/changed/", "target-url": "{{{upstream.WsUri()}}}", "websocket-limits": {"max-message-size": "1MiB"} }"""));
+        var keptEcho = await WebSocketEchoTests.SendAndReceiveAsync(kept, Encoding.UTF8.GetBytes("kept"), WebSocketMessageType.Text, cancellation.Token);
+        var changedEcho = await WebSocketEchoTests.SendAndReceiveAsync(changed, Encoding.UTF8.GetBytes("changed"), WebSocketMessageType.Text, cancellation.Token);
+        using var removed = await admin.Http.DeleteAsync("/admin/apis/changed");
         var closed = await changed.ReceiveAsync(new byte[256], cancellation.Token);
-        var echoed = await WebSocketEchoTests.SendAndReceiveAsync(kept, Encoding.UTF8.GetBytes("still here"), WebSocketMessageType.Text, cancellation.Token);
 
         Assert.Equal(HttpStatusCode.OK, replaced.StatusCode);
+        Assert.Equal("kept", Encoding.UTF8.GetString(keptEcho.Payload));
+        Assert.Equal("changed", Encoding.UTF8.GetString(changedEcho.Payload));
+        Assert.Equal(HttpStatusCode.NoContent, removed.StatusCode);
         Assert.Equal(WebSocketMessageType.Close, closed.MessageType);
         Assert.Equal((WebSocketCloseStatus)1012, changed.CloseStatus);
-        Assert.Equal("still here", Encoding.UTF8.GetString(echoed.Payload));
         await kept.CloseAsync(WebSocketCloseStatus.NormalClosure, "", cancellation.Token);
     }
 
