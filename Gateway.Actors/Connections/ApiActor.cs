@@ -103,12 +103,15 @@ public sealed class ApiActor : ReceiveActor
         var clientLeg = Context.ActorOf(ClientLeg.Props(open.ConnectionId, stats), $"client-{open.ConnectionId}");
         var upstream = new UpstreamLeg.Upstream(_api, _invoker, _targets, _breaker, permit);
         var upstreamLeg = Context.ActorOf(
-            UpstreamLeg.Props(open.ConnectionId, upstream, open.Request, Sender, clientLeg, stats, messagesPerSecond),
+            UpstreamLeg.Props(open.ConnectionId, upstream, clientLeg, stats, messagesPerSecond),
             $"upstream-{open.ConnectionId}");
+        upstreamLeg.Tell(new UpstreamLeg.BeginHandshake(open.Request), Sender);
         Context.Watch(clientLeg);
         Context.Watch(upstreamLeg);
 
-        var connection = new LiveConnection(open, stats, DateTimeOffset.UtcNow, clientLeg, upstreamLeg);
+        // The record lives as long as the connection, so it keeps no copy of the handshake headers.
+        var kept = open with { Request = open.Request with { Headers = Array.Empty<KeyValuePair<string, string[]>>() } };
+        var connection = new LiveConnection(kept, stats, DateTimeOffset.UtcNow, clientLeg, upstreamLeg);
         _connections.Add(open.ConnectionId, connection);
         _byLeg.Add(clientLeg, connection);
         _byLeg.Add(upstreamLeg, connection);

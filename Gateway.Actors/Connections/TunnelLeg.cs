@@ -210,7 +210,10 @@ internal abstract class TunnelLeg : ReceiveActor
             return;
         }
 
-        if (result.End == PumpEnd.SourceFailed && SourceName == "upstream" && !Tunnel!.UpstreamClosed)
+        // A read that fails because the gateway itself closed the upstream (drain, revocation, the other
+        // leg finishing) is no upstream failure.
+        var closedByGateway = _stopRequest is not null || Tunnel!.UpstreamClosed || result.Error is ObjectDisposedException;
+        if (result.End == PumpEnd.SourceFailed && SourceName == "upstream" && !closedByGateway)
         {
             Log.Warning(
                 "Connection {ConnectionId}: reading the upstream failed, so the client is closed with {CloseCode}: {Error}",

@@ -158,6 +158,28 @@ public static class AdminEndpoints
         var supervisor = context.RequestServices.GetRequiredService<ActorRegistry>().Get<ApiSupervisor>();
         var result = await supervisor.Ask<ApiSupervisorProtocol.ApisReloaded>(
             new ApiSupervisorProtocol.ReloadApis(reloaded.Gateway.Apis), TimeSpan.FromSeconds(10), context.RequestAborted);
-        await context.Response.WriteAsJsonAsync(new { added = result.Added, changed = result.Changed, removed = result.Removed, unchanged = result.Unchanged });
+        var restartRequired = SettingsNeedingRestart(loaded, reloaded);
+        await context.Response.WriteAsJsonAsync(new
+        {
+            added = result.Added,
+            changed = result.Changed,
+            removed = result.Removed,
+            unchanged = result.Unchanged,
+            restartRequired,
+        });
+    }
+
+    /// <summary>The <c>gateway</c> keys other than the APIs whose value changed in the file: a reload does not apply them.</summary>
+    private static IReadOnlyList<string> SettingsNeedingRestart(LoadedConfig running, LoadedConfig reloaded)
+    {
+        var before = running.Root.GetConfig("gateway");
+        var after = reloaded.Root.GetConfig("gateway");
+        var keys = before.Root.GetObject().Items.Keys.Union(after.Root.GetObject().Items.Keys);
+        return keys
+            .Where(key => key is not ("apis" or "api-defaults"))
+            .Where(key => before.GetValue(key)?.ToString() != after.GetValue(key)?.ToString())
+            .Select(key => $"gateway.{key}")
+            .Order(StringComparer.Ordinal)
+            .ToArray();
     }
 }

@@ -56,6 +56,10 @@ public static class GatewayHost
         builder.Services.AddAkka("gateway", akka =>
         {
             akka.AddHocon(config.Root, HoconAddMode.Prepend);
+
+            // The host stops the actor system, after DrainService has closed every WebSocket with 1001.
+            // Akka's own process-exit hook would terminate it first, on SIGTERM, and cut every connection.
+            akka.AddHocon("akka.coordinated-shutdown.run-by-clr-shutdown-hook = off", HoconAddMode.Prepend);
             akka.ConfigureLoggers(loggers =>
             {
                 loggers.ClearLoggers();

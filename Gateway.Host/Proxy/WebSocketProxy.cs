@@ -65,6 +65,14 @@ public sealed class WebSocketProxy
             problem = "the connection cannot be upgraded (WebSocket upgrades need HTTP/1.1)";
         }
 
+        if (problem is null && HasUnsupportedVersion(context.Request))
+        {
+            // RFC 6455 section 4.4: answer 426 and name the version the server speaks.
+            await GatewayErrors.WriteAsync(context, ForwardingOutcome.UnsupportedWebSocketVersion,
+                $"API '{api.Name}' speaks WebSocket version 13 only, and the request asked for version {context.Request.Headers.SecWebSocketVersion}. Send 'Sec-WebSocket-Version: 13'.");
+            return;
+        }
+
         if (problem is not null)
         {
             var expected = overHttp2
@@ -184,9 +192,22 @@ public sealed class WebSocketProxy
             return $"the method is {request.Method}, not GET";
         }
 
-        if (string.IsNullOrWhiteSpace(request.Headers.SecWebSocketKey))
+        if (!HttpProtocol.IsHttp11(request.Protocol))
+        {
+            return $"the request is {request.Protocol}, and WebSocket upgrades need HTTP/1.1";
+        }
+
+        var key = request.Headers.SecWebSocketKey.ToString();
+        if (string.IsNullOrWhiteSpace(key))
         {
             return "the Sec-WebSocket-Key header is missing";
+        }
+
+        // RFC 6455 section 4.1: the key is 16 random bytes, base64-encoded.
+        Span<byte> decoded = stackalloc byte[24];
+        if (!Convert.TryFromBase64String(key.Trim(), decoded, out var length) || length != 16)
+        {
+            return $"the Sec-WebSocket-Key \"{key}\" is not 16 bytes in base64";
         }
 
         if (string.IsNullOrWhiteSpace(request.Headers.SecWebSocketVersion))
@@ -196,6 +217,10 @@ public sealed class WebSocketProxy
 
         return null;
     }
+
+    /// <summary>True when the client asks for a WebSocket version other than 13, the only one RFC 6455 defines.</summary>
+    private static bool HasUnsupportedVersion(HttpRequest request) =>
+        !string.IsNullOrWhiteSpace(request.Headers.SecWebSocketVersion) && request.Headers.SecWebSocketVersion.ToString().Trim() != "13";
 
     private static string? ValidateExtendedConnect(HttpRequest request)
     {

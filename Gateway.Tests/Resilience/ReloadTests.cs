@@ -32,6 +32,8 @@ public sealed class ReloadTests
         using var moved = await ConnectAsync(gateway, "/moved/", cancellation.Token);
 
         await File.WriteAllTextAsync(file, TestGateway.ConfigText($$"""
+            enable-websockets = on
+            drain-timeout = 4s
             apis {
               kept { listen-path = "/kept/", target-url = "{{oldUpstream.WsUri()}}" }
               moved { listen-path = "/moved/", target-url = "{{newUpstream.WsUri()}}" }
@@ -48,6 +50,8 @@ public sealed class ReloadTests
         Assert.Equal("moved", result.GetProperty("changed")[0].GetString());
         Assert.Equal("gone", result.GetProperty("removed")[0].GetString());
         Assert.Equal("kept", result.GetProperty("unchanged")[0].GetString());
+        Assert.Equal("gateway.drain-timeout", result.GetProperty("restartRequired")[0].GetString());
+        Assert.Equal(1, result.GetProperty("restartRequired").GetArrayLength());
         Assert.Equal(WebSocketMessageType.Close, goneClose.MessageType);
         Assert.Equal((WebSocketCloseStatus)1012, gone.CloseStatus);
         Assert.Equal("old", await EchoAsync(kept, cancellation.Token));
