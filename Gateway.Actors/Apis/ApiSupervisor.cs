@@ -279,6 +279,13 @@ public sealed partial class ApiSupervisor : ReceiveActor, IWithTimers
         _log.Info("API {ApiId}: {Reason}; its live WebSockets are closed with 1012", route.Definition.Id, reason);
         route.Actor.Tell(new ConnectionProtocol.CloseConnections(CloseCodes.ServiceRestart, reason));
         Timers.StartSingleTimer(route.Actor.Path.Name, new Retired(route), RetireGrace);
+
+        // Connections still open under an earlier definition of the same API end too; their actor
+        // stops by itself when its last connection has ended.
+        foreach (var previous in _retiring.Values.Where(previous => previous.Definition.Id == route.Definition.Id))
+        {
+            previous.Actor.Tell(new ConnectionProtocol.CloseConnections(CloseCodes.ServiceRestart, reason));
+        }
     }
 
     private void OnKeyEvent(KeyStoreProtocol.IKeyEvent change)

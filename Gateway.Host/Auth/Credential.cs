@@ -46,7 +46,7 @@ public static class Credential
         return null;
     }
 
-    /// <summary>Removes the credential from where it was found, so the upstream never sees it.</summary>
+    /// <summary>Removes the credential from where it was found, so it is never forwarded upstream.</summary>
     public static void Strip(HttpRequest request, AuthSettings auth, CredentialSource source)
     {
         switch (source)
