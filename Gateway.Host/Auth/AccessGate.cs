@@ -114,7 +114,7 @@ public sealed class AccessGate
         // 5. Strip the credential.
         if (credential is { } found && auth.Strip)
         {
-            Credential.Strip(context.Request, auth, found.Source);
+            Credential.Strip(context.Request, auth);
         }
 
         return AccessResult.Allow(key);

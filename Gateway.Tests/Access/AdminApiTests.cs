@@ -30,6 +30,25 @@ public sealed class AdminApiTests
         Assert.Equal(HttpStatusCode.OK, right.StatusCode);
     }
 
+    [Theory]
+    [InlineData("{\"rate\": 10, \"per\": \"1s\",", "not valid JSON")]
+    [InlineData("", "the body is empty")]
+    [InlineData("this is not json", "not valid JSON")]
+    [InlineData("[1, 2]", "not an object")]
+    public async Task Keys_RejectMalformedBody(string body, string expected)
+    {
+        await using var gateway = await TestGateway.StartAsync(AdminClient.SecretConfig);
+        using var admin = new AdminClient(gateway);
+
+        using var response = await admin.Http.PostAsync("/admin/keys", AdminClient.Json(body));
+        var text = await response.Content.ReadAsStringAsync();
+        var list = await admin.Http.GetStringAsync("/admin/keys");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains(expected, text);
+        Assert.Equal(0, JsonDocument.Parse(list).RootElement.GetArrayLength());
+    }
+
     [Fact]
     public async Task Keys_CreateReadUpdateDeleteWithoutShowingKey()
     {
