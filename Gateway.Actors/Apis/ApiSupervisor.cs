@@ -188,6 +188,7 @@ public sealed class ApiSupervisor : ReceiveActor, IWithTimers
 
         AddRoute(put.Definition);
         PublishRoutes();
+        Context.System.EventStream.Publish(new RuntimeApiChanged(id, put.Json));
         sender.Tell(new ApiStored(id, created));
     }
 
@@ -243,6 +244,7 @@ public sealed class ApiSupervisor : ReceiveActor, IWithTimers
         }
 
         PublishRoutes();
+        Context.System.EventStream.Publish(new RuntimeApiChanged(remove.Id, null));
         sender.Tell(new ApiRemoved(remove.Id));
     }
 

@@ -46,4 +46,10 @@ public static class ApiSupervisorProtocol
     }
 
     public sealed record ApiChangeRejected(string Id, RejectionReason Reason, string Detail);
+
+    /// <summary>
+    /// Published on the event stream after an API defined at run time was stored or removed
+    /// (<paramref name="Json"/> null), so a cluster node can replicate the change.
+    /// </summary>
+    public sealed record RuntimeApiChanged(string Id, string? Json);
 }

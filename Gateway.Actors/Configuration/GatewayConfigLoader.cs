@@ -104,6 +104,7 @@ public static partial class GatewayConfigLoader
         {
             DataDirectory = ReadDataDirectory(gateway, reader),
             RequestLimits = ReadRequestLimits(gateway, reader),
+            Cluster = ReadCluster(gateway, reader),
         };
     }
 

@@ -7,6 +7,7 @@ using Gateway.Actors.Keys;
 using Gateway.Actors.Limits;
 using Gateway.Host.Admin;
 using Gateway.Host.Auth;
+using Gateway.Host.Cluster;
 using Gateway.Host.Echo;
 using Gateway.Host.Proxy;
 using Microsoft.AspNetCore.Connections.Features;
@@ -39,8 +40,10 @@ public static class GatewayHost
         var stored = StoredState.Load(settings.DataDirectory);
         var keys = new KeySnapshotHolder();
         var keyConnections = new KeyConnectionCounts();
+        var share = new NodeShare();
         builder.Services.AddSingleton(keys);
-        builder.Services.AddSingleton(new RequestLimiters());
+        builder.Services.AddSingleton(share);
+        builder.Services.AddSingleton(new RequestLimiters(share));
         builder.Services.AddSingleton<JwtValidator>();
         builder.Services.AddSingleton<AccessGate>();
         builder.Services.AddSingleton(settings);
@@ -55,6 +58,11 @@ public static class GatewayHost
         builder.Services.AddAkka("gateway", akka =>
         {
             akka.AddHocon(config.Root, HoconAddMode.Prepend);
+            if (settings.Cluster.Enabled)
+            {
+                akka.WithGatewayCluster(settings.Cluster, settings.DataDirectory);
+            }
+
             akka.ConfigureLoggers(loggers =>
             {
                 loggers.ClearLoggers();
@@ -65,6 +73,12 @@ public static class GatewayHost
                 var supervisor = system.ActorOf(
                     ApiSupervisor.Props(settings.Apis, routes, stored.ApiFilePath, stored.Apis, keyConnections, upstreamConnect), "apis");
                 registry.Register<ApiSupervisor>(supervisor);
+                if (settings.Cluster.Enabled)
+                {
+                    ClusterHosting.StartActors(system, registry, supervisor, stored, keys, share);
+                    return;
+                }
+
                 var keyStore = system.ActorOf(KeyStore.Props(stored.KeyFilePath, stored.Keys, keys), "keys");
                 registry.Register<KeyStore>(keyStore);
             });

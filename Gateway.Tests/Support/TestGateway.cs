@@ -42,9 +42,11 @@ public sealed class TestGateway : IAsyncDisposable
     /// listeners on free loopback ports.
     /// </summary>
     /// <param name="upstreamConnect">Replaces how the gateway opens upstream connections; null for the default.</param>
+    /// <param name="rootExtra">HOCON placed after <c>gateway { }</c> at the root, such as <c>akka</c> settings.</param>
     public static async Task<TestGateway> StartAsync(
         string gatewayBody,
-        Func<SocketsHttpConnectionContext, CancellationToken, ValueTask<Stream>>? upstreamConnect = null)
+        Func<SocketsHttpConnectionContext, CancellationToken, ValueTask<Stream>>? upstreamConnect = null,
+        string rootExtra = "")
     {
         // Each gateway gets its own data directory unless the body names one, so tests never share keys.
         var dataDirectory = Path.Combine(Path.GetTempPath(), "gateway-tests", Guid.NewGuid().ToString("n"));
@@ -60,6 +62,7 @@ public sealed class TestGateway : IAsyncDisposable
               {{gatewayBody}}
             }
             akka.loglevel = INFO
+            {{rootExtra}}
             """;
         var config = GatewayConfigLoader.LoadText(text, "test.conf");
         var app = GatewayHost.Build(config, upstreamConnect);
