@@ -38,6 +38,13 @@ public static partial class GatewayConfigLoader
     private static IReadOnlyList<string> ReadSeedNodes(Config cluster, SettingsReader reader)
     {
         var value = cluster.GetValue("seed-nodes");
+
+        // Akka's HOCON parser reads an empty list as an empty value that is not an array.
+        if (value is not null && !value.IsArray() && value.IsString() && value.GetString().Length == 0)
+        {
+            return Array.Empty<string>();
+        }
+
         if (value is null || !value.IsArray())
         {
             reader.Invalid("gateway.cluster.seed-nodes", value, "a list of \"host:port\" strings such as [ \"gateway-1:4053\" ]");

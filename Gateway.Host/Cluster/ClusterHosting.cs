@@ -18,7 +18,7 @@ public static class ClusterHosting
     /// <summary>Name of the actor system, and so of the cluster; seed node addresses must use it.</summary>
     public const string SystemName = "gateway";
 
-    /// <summary>Directory of the durable LMDB store of Akka.DistributedData, under the node's data directory.</summary>
+    /// <summary>Directory of the durable store of Akka.DistributedData, under the node's data directory.</summary>
     public static string StateDirectory(string dataDirectory) => Path.GetFullPath(Path.Combine(dataDirectory, "cluster-state"));
 
     /// <summary>Adds remoting, clustering and the distributed data settings to the actor system.</summary>
@@ -56,14 +56,12 @@ public static class ClusterHosting
                 notify-subscribers-interval = 100ms
                 durable {
                   keys = [ {{keys}} ]
-                  store-actor-class = "Akka.DistributedData.LightningDB.LmdbDurableStore, Akka.DistributedData.LightningDB"
-                  lmdb.dir = "{{stateDirectory.Replace("\\", "\\\\")}}"
-                  # Each change is on disk before the admin API answers.
-                  lmdb.write-behind-interval = off
+                  store-actor-class = "{{typeof(FileDurableStore).FullName}}, {{typeof(FileDurableStore).Assembly.GetName().Name}}"
+                  file-store.dir = "{{stateDirectory.Replace("\\", "\\\\")}}"
                 }
               }
             }
-            """, HoconAddMode.Append);
+            """, HoconAddMode.Prepend);
         return akka;
     }
 

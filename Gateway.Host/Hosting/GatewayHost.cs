@@ -57,12 +57,13 @@ public static class GatewayHost
 
         builder.Services.AddAkka("gateway", akka =>
         {
-            akka.AddHocon(config.Root, HoconAddMode.Prepend);
+            // Cluster settings go first, so akka keys of the configuration file override them.
             if (settings.Cluster.Enabled)
             {
                 akka.WithGatewayCluster(settings.Cluster, settings.DataDirectory);
             }
 
+            akka.AddHocon(config.Root, HoconAddMode.Prepend);
             akka.ConfigureLoggers(loggers =>
             {
                 loggers.ClearLoggers();

@@ -35,12 +35,12 @@ public sealed class TestCluster : IAsyncDisposable
     private readonly TestGateway?[] _nodes;
     private readonly string _apis;
 
-    private TestCluster(int size, string apis)
+    private TestCluster(int size, int spareSeeds, string apis)
     {
         _nodes = new TestGateway?[size];
         _apis = apis;
-        RemotePorts = Enumerable.Range(0, size).Select(_ => FreePort()).ToArray();
-        DataDirectories = Enumerable.Range(0, size)
+        RemotePorts = Enumerable.Range(0, size + spareSeeds).Select(_ => FreePort()).ToArray();
+        DataDirectories = Enumerable.Range(0, size + spareSeeds)
             .Select(index => Path.Combine(Path.GetTempPath(), "gateway-tests", Guid.NewGuid().ToString("n"), $"node-{index + 1}"))
             .ToArray();
     }
@@ -57,11 +57,12 @@ public sealed class TestCluster : IAsyncDisposable
 
     /// <summary>
     /// Starts <paramref name="size"/> nodes at once and waits until every one counts them all live.
-    /// <paramref name="apis"/> is the HOCON body of <c>gateway.apis</c>.
+    /// <paramref name="apis"/> is the HOCON body of <c>gateway.apis</c>. <paramref name="spareSeeds"/>
+    /// more seed addresses and data directories are reserved for nodes started as child processes.
     /// </summary>
-    public static async Task<TestCluster> StartAsync(int size, string apis)
+    public static async Task<TestCluster> StartAsync(int size, string apis, int spareSeeds = 0)
     {
-        var cluster = new TestCluster(size, apis);
+        var cluster = new TestCluster(size, spareSeeds, apis);
         await Task.WhenAll(Enumerable.Range(0, size).Select(cluster.StartNodeAsync));
         await cluster.WaitForLiveNodesAsync(size, TimeSpan.FromSeconds(20));
         return cluster;
