@@ -40,7 +40,7 @@ public static partial class GatewayConfigLoader
         var value = cluster.GetValue("seed-nodes");
 
         // Akka's HOCON parser reads an empty list as an empty value that is not an array.
-        if (value is not null && !value.IsArray() && value.IsString() && value.GetString().Length == 0)
+        if (value is not null && !value.IsArray() && !value.IsObject() && string.IsNullOrEmpty(value.GetString()))
         {
             return Array.Empty<string>();
         }
