@@ -2,6 +2,7 @@ using System.Net;
 using Akka.Hosting;
 using Akka.Logger.Serilog;
 using Gateway.Actors.Apis;
+using Gateway.Actors.Cluster;
 using Gateway.Actors.Configuration;
 using Gateway.Actors.Keys;
 using Gateway.Actors.Limits;
@@ -39,11 +40,12 @@ public static class GatewayHost
         var routes = new RouteTableHolder();
         var stored = StoredState.Load(settings.DataDirectory);
         var keys = new KeySnapshotHolder();
-        var keyConnections = new KeyConnectionCounts();
+        var usage = settings.Cluster.Enabled ? new ClusterUsage() : null;
+        var keyConnections = new KeyConnectionCounts(usage);
         var share = new NodeShare();
         builder.Services.AddSingleton(keys);
         builder.Services.AddSingleton(share);
-        builder.Services.AddSingleton(new RequestLimiters(share));
+        builder.Services.AddSingleton(new RequestLimiters(share, usage));
         builder.Services.AddSingleton<JwtValidator>();
         builder.Services.AddSingleton<AccessGate>();
         builder.Services.AddSingleton(settings);
@@ -77,6 +79,7 @@ public static class GatewayHost
                 if (settings.Cluster.Enabled)
                 {
                     ClusterHosting.StartActors(system, registry, supervisor, stored, keys, share);
+                    system.ActorOf(UsageReplicator.Props(usage!, keyConnections, settings.Cluster.FlushInterval), "usage");
                     return;
                 }
 

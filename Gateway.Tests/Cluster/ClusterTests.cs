@@ -146,6 +146,59 @@ public sealed class ClusterTests
         Assert.Equal(2, TestCluster.LiveNodes(cluster[1]));
     }
 
+    [Fact]
+    public async Task KeyQuota_CountedAcrossNodes()
+    {
+        await using var upstream = await TestUpstream.StartEchoAsync();
+        await using var cluster = await TestCluster.StartAsync(3, EchoApi(upstream.HttpUri()));
+        using var admin = new AdminClient(cluster[0]);
+        var (_, key) = await admin.CreateKeyAsync("""{"quota-max": 30, "quota-renewal-rate": "1h"}""");
+        await WaitForStatusAsync(cluster[1], key, HttpStatusCode.OK, TimeSpan.FromSeconds(2));
+        await WaitForStatusAsync(cluster[2], key, HttpStatusCode.OK, TimeSpan.FromSeconds(2));
+
+        var (admitted, rejected) = await HitEvenlyAsync(new[] { cluster[0], cluster[1], cluster[2] }, key, TimeSpan.FromSeconds(3));
+        var total = admitted + 2;
+
+        // Each node learns the others' use about one flush interval (200 ms) plus one gossip round
+        // (500 ms) late, so the cluster may overshoot by what the other nodes admit meanwhile.
+        Assert.True(rejected > 0, $"none of {total} requests was rejected, so the quota was never reached");
+        Assert.InRange(total, 30, 45);
+    }
+
+    [Fact]
+    public async Task KeyMaxConnections_CountsEveryNode()
+    {
+        await using var upstream = await TestUpstream.StartEchoAsync();
+        await using var cluster = await TestCluster.StartAsync(3, EchoApi(upstream.WsUri()));
+        using var admin = new AdminClient(cluster[0]);
+        var (_, key) = await admin.CreateKeyAsync("""{"max-connections": 2}""");
+        using var cancellation = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        using var first = await ConnectAsync(cluster[0], key, cancellation.Token, TimeSpan.FromSeconds(2));
+        using var second = await ConnectAsync(cluster[1], key, cancellation.Token, TimeSpan.FromSeconds(2));
+
+        var clock = Stopwatch.StartNew();
+        HttpStatusCode? rejectedWith = null;
+        while (rejectedWith is null && clock.Elapsed < TimeSpan.FromSeconds(3))
+        {
+            using var third = new ClientWebSocket();
+            third.Options.SetRequestHeader("Authorization", key);
+            third.Options.CollectHttpResponseDetails = true;
+            try
+            {
+                await third.ConnectAsync(cluster[2].WsUri("/echo/"), cancellation.Token);
+                await third.CloseAsync(WebSocketCloseStatus.NormalClosure, "retry", cancellation.Token);
+                await Task.Delay(100, cancellation.Token);
+            }
+            catch (WebSocketException)
+            {
+                rejectedWith = third.HttpStatusCode;
+            }
+        }
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, rejectedWith);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"node 3 admitted connections for {clock.ElapsedMilliseconds} ms");
+    }
+
     /// <summary>Sends requests with <paramref name="key"/> to every node at once, each about every 20 ms, and counts the answers.</summary>
     private static async Task<(int Admitted, int Rejected)> HitEvenlyAsync(IReadOnlyList<TestGateway> nodes, string key, TimeSpan duration)
     {
