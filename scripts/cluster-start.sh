@@ -32,9 +32,10 @@ dotnet build "$repo/Gateway.Host/Gateway.Host.csproj" -c Release -o "$run_dir/bi
   || { echo "The build failed; see $run_dir/build.log" >&2; exit 1; }
 host_dll="$run_dir/bin/Gateway.Host.dll"
 
+# HOCON needs commas here: strings separated only by spaces are joined into one string.
 seeds=""
 for i in $(seq 1 $nodes); do
-  seeds="$seeds \"127.0.0.1:$((cluster_base + i))\""
+  seeds="$seeds${seeds:+,} \"127.0.0.1:$((cluster_base + i))\""
 done
 
 start() {

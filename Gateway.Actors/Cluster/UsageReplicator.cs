@@ -50,6 +50,7 @@ public sealed class UsageReplicator : ReceiveActor, IWithTimers
         });
         Receive<ClusterMembersChanged>(_ => Sum());
         Receive<UpdateSuccess>(_ => { });
+        Receive<UpdateTimeout>(_ => _log.Debug("Not every node acknowledged this node's usage report in time; gossip delivers it"));
         Receive<IUpdateFailure>(failure => _log.Warning("Sending this node's quota use and connection counts failed: {Failure}", failure));
     }
 
@@ -76,7 +77,9 @@ public sealed class UsageReplicator : ReceiveActor, IWithTimers
         _lastReport = report;
         var cluster = _cluster;
         var self = _self;
-        _replicator.Tell(Dsl.Update(DataKey, LWWDictionary<string, string>.Empty, WriteLocal.Instance, map => map.SetItem(cluster, self, report)));
+        // Sent to every node directly rather than left to gossip, which reaches one random node per
+        // round: a report that arrives late lets the other nodes overshoot a quota for longer.
+        _replicator.Tell(Dsl.Update(DataKey, LWWDictionary<string, string>.Empty, new WriteAll(_flushInterval), map => map.SetItem(cluster, self, report)));
     }
 
     private void Sum()

@@ -27,7 +27,7 @@ public static partial class GatewayConfigLoader
         var seeds = ReadSeedNodes(cluster, reader);
         if (enabled && seeds.Count == 0)
         {
-            reader.Problem("gateway.cluster.seed-nodes", "found an empty list, expected at least one \"host:port\" when gateway.cluster.enabled = on (list this node itself to start a new cluster).");
+            reader.Problem("gateway.cluster.seed-nodes", "found no valid entry, expected at least one \"host:port\" when gateway.cluster.enabled = on (list this node itself to start a new cluster).");
         }
 
         var downAfter = reader.ReadDuration(cluster, "down-unreachable-after", "gateway.cluster.down-unreachable-after");
