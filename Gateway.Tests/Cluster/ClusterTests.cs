@@ -77,19 +77,25 @@ public sealed class ClusterTests
         using var cancellation = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         using var first = await ConnectAsync(cluster[0], key, cancellation.Token, TimeSpan.FromSeconds(2));
         using var second = await ConnectAsync(cluster[1], key, cancellation.Token, TimeSpan.FromSeconds(2));
+
+        // A connection on node 3 also proves that node 3 knows the key before it is asked to delete it.
+        using var onThird = await ConnectAsync(cluster[2], key, cancellation.Token, TimeSpan.FromSeconds(2));
         using var third = new AdminClient(cluster[2]);
 
         var clock = Stopwatch.StartNew();
         using var deleted = await third.Http.DeleteAsync($"/admin/keys/{id}");
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
         var firstResult = await first.ReceiveAsync(new byte[1024], cancellation.Token);
         var secondResult = await second.ReceiveAsync(new byte[1024], cancellation.Token);
         var closedAfter = clock.Elapsed;
+        var thirdResult = await onThird.ReceiveAsync(new byte[1024], cancellation.Token);
 
-        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
         Assert.Equal(WebSocketMessageType.Close, firstResult.MessageType);
         Assert.Equal(WebSocketCloseStatus.PolicyViolation, first.CloseStatus);
         Assert.Equal(WebSocketMessageType.Close, secondResult.MessageType);
         Assert.Equal(WebSocketCloseStatus.PolicyViolation, second.CloseStatus);
+        Assert.Equal(WebSocketMessageType.Close, thirdResult.MessageType);
+        Assert.Equal(WebSocketCloseStatus.PolicyViolation, onThird.CloseStatus);
         Assert.True(closedAfter < TimeSpan.FromSeconds(2), $"the connections closed {closedAfter.TotalMilliseconds:0} ms after the delete");
     }
 
@@ -136,9 +142,7 @@ public sealed class ClusterTests
         using var cancellation = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         using var first = await ConnectAsync(cluster[0], key, cancellation.Token, TimeSpan.FromSeconds(2));
         using var second = await ConnectAsync(cluster[1], key, cancellation.Token, TimeSpan.FromSeconds(2));
-        using var onVictim = new ClientWebSocket();
-        onVictim.Options.SetRequestHeader("Authorization", key);
-        await onVictim.ConnectAsync(new Uri($"ws://127.0.0.1:{victim.ClientPort}/echo/"), cancellation.Token);
+        using var onVictim = await ConnectAsync(new Uri($"ws://127.0.0.1:{victim.ClientPort}/echo/"), key, cancellation.Token, TimeSpan.FromSeconds(2));
 
         victim.Kill();
         await WaitForMembersAsync(cluster[0], 2, TimeSpan.FromSeconds(20));
@@ -242,7 +246,10 @@ public sealed class ClusterTests
     }
 
     /// <summary>Opens a WebSocket to /echo/ with <paramref name="key"/>, retrying while the node does not know the key yet.</summary>
-    private static async Task<ClientWebSocket> ConnectAsync(TestGateway node, string key, CancellationToken cancellationToken, TimeSpan timeout)
+    private static Task<ClientWebSocket> ConnectAsync(TestGateway node, string key, CancellationToken cancellationToken, TimeSpan timeout) =>
+        ConnectAsync(node.WsUri("/echo/"), key, cancellationToken, timeout);
+
+    private static async Task<ClientWebSocket> ConnectAsync(Uri uri, string key, CancellationToken cancellationToken, TimeSpan timeout)
     {
         var clock = Stopwatch.StartNew();
         while (true)
@@ -251,7 +258,7 @@ public sealed class ClusterTests
             client.Options.SetRequestHeader("Authorization", key);
             try
             {
-                await client.ConnectAsync(node.WsUri("/echo/"), cancellationToken);
+                await client.ConnectAsync(uri, cancellationToken);
                 return client;
             }
             catch (WebSocketException) when (clock.Elapsed < timeout)
