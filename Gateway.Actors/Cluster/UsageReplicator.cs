@@ -16,7 +16,7 @@ namespace Gateway.Actors.Cluster;
 /// <remarks>
 /// The map is not durable: the counts are per request and change many times a second, and they mean
 /// nothing after a restart of the whole cluster. Quota use of a node that crashed still counts until
-/// its window ends; its connections stop counting as soon as it is no longer an Up member.
+/// its window ends. Its connections stop counting as soon as it is no longer an Up member.
 /// NOTE: entries of nodes that left stay in the map (one small entry per node incarnation).
 /// </remarks>
 public sealed class UsageReplicator : ReceiveActor, IWithTimers
@@ -78,7 +78,7 @@ public sealed class UsageReplicator : ReceiveActor, IWithTimers
         var cluster = _cluster;
         var self = _self;
         // Sent to every node directly rather than left to gossip, which reaches one random node per
-        // round: a report that arrives late lets the other nodes overshoot a quota for longer.
+        // round, because a report that arrives late lets the other nodes overshoot a quota for longer.
         _replicator.Tell(Dsl.Update(DataKey, LWWDictionary<string, string>.Empty, new WriteAll(_flushInterval), map => map.SetItem(cluster, self, report)));
     }
 

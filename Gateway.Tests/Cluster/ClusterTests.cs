@@ -78,7 +78,7 @@ public sealed class ClusterTests
         using var first = await ConnectAsync(cluster[0], key, cancellation.Token, TimeSpan.FromSeconds(2));
         using var second = await ConnectAsync(cluster[1], key, cancellation.Token, TimeSpan.FromSeconds(2));
 
-        // A connection on node 3 also proves that node 3 knows the key before it is asked to delete it.
+        // A connection on node 3 also shows that node 3 has the key before it is asked to delete it.
         using var onThird = await ConnectAsync(cluster[2], key, cancellation.Token, TimeSpan.FromSeconds(2));
         using var third = new AdminClient(cluster[2]);
 
@@ -215,7 +215,7 @@ public sealed class ClusterTests
 
     /// <summary>
     /// Sends requests with <paramref name="key"/> to every node at once, each about every 20 ms, and
-    /// counts the answers: 200 admitted, 429 (rate limit) or 403 (quota exceeded) rejected.
+    /// counts the responses: 200 admitted, 429 (rate limit) or 403 (quota exceeded) rejected.
     /// </summary>
     private static async Task<(int Admitted, int Rejected)> HitEvenlyAsync(IReadOnlyList<TestGateway> nodes, string key, TimeSpan duration)
     {
@@ -281,7 +281,7 @@ public sealed class ClusterTests
         }
     }
 
-    /// <summary>Sends GET /echo/ with <paramref name="key"/> until the answer is <paramref name="expected"/> or the time is up.</summary>
+    /// <summary>Sends GET /echo/ with <paramref name="key"/> until the response status is <paramref name="expected"/> or the time is up.</summary>
     internal static async Task<HttpStatusCode> WaitForStatusAsync(
         TestGateway node, string key, HttpStatusCode expected, TimeSpan timeout, string path = "/echo/probe")
     {
