@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Connections;
 using Gateway.Actors.Configuration;
 using Gateway.Host.Hosting;
 using Serilog;
@@ -84,7 +85,17 @@ public static class Program
             return 1;
         }
 
-        await app.StartAsync();
+        try
+        {
+            await app.StartAsync();
+        }
+        catch (IOException error) when (error.InnerException is AddressInUseException || error.Message.Contains("address already in use"))
+        {
+            Console.Error.WriteLine($"The gateway did not start: {error.Message} Stop the other process or choose another port in the configuration.");
+            await app.DisposeAsync();
+            return 1;
+        }
+
         var endpoints = app.Services.GetRequiredService<GatewayEndpoints>();
         Log.Information("Gateway {Version} started with {ApiCount} APIs; client listeners {ClientEndpoints}, admin {AdminEndpoints}, echo upstream {EchoEndpoints}",
             Admin.AdminEndpoints.Version, config.Gateway.Apis.Count,
@@ -105,7 +116,7 @@ public static class Program
         try
         {
             var config = GatewayConfigLoader.LoadFile(file);
-            Console.WriteLine($"{file}: configuration is valid ({config.Gateway.Apis.Count} APIs).");
+            Console.WriteLine($"{file}: the configuration is valid; APIs: {config.Gateway.Apis.Count}.");
             return 0;
         }
         catch (ConfigException error)
@@ -137,7 +148,16 @@ public static class Program
         }
 
         var app = GatewayHost.BuildEcho(host, port);
-        await app.StartAsync();
+        try
+        {
+            await app.StartAsync();
+        }
+        catch (IOException error) when (error.InnerException is AddressInUseException || error.Message.Contains("address already in use"))
+        {
+            Console.Error.WriteLine($"The echo upstream did not start: {error.Message} Choose another port with --port.");
+            return 1;
+        }
+
         Log.Information("Echo upstream listening on {Host}:{Port}", host, port);
         await app.WaitForShutdownAsync();
         return 0;

@@ -15,12 +15,15 @@ namespace Gateway.Actors.Apis;
 /// of the admin API, and publishes the route table that maps listen paths to them. It also closes the
 /// WebSockets of deleted and expired keys with 1008.
 /// </summary>
-public sealed class ApiSupervisor : ReceiveActor, IWithTimers
+public sealed partial class ApiSupervisor : ReceiveActor, IWithTimers
 {
     /// <summary>How long a replaced or removed API actor has to close its connections before it is stopped.</summary>
     private static readonly TimeSpan RetireGrace = TimeSpan.FromSeconds(5);
 
     private readonly Dictionary<string, ApiRoute> _routes = new(StringComparer.Ordinal);
+
+    /// <summary>Actors of changed APIs that still serve connections opened under the old definition.</summary>
+    private readonly Dictionary<IActorRef, ApiRoute> _retiring = new();
     private readonly HashSet<string> _fileApiIds;
     private readonly Dictionary<string, RuntimeApi> _runtimeApis = new(StringComparer.Ordinal);
     private readonly RouteTableHolder _holder;
@@ -70,7 +73,7 @@ public sealed class ApiSupervisor : ReceiveActor, IWithTimers
 
         Receive<CloseAllConnections>(close =>
         {
-            foreach (var route in _routes.Values)
+            foreach (var route in _routes.Values.Concat(_retiring.Values))
             {
                 route.Actor.Tell(new ConnectionProtocol.CloseConnections(close.CloseCode, close.Reason));
             }
@@ -80,7 +83,7 @@ public sealed class ApiSupervisor : ReceiveActor, IWithTimers
         ReceiveAsync<GetAllConnections>(async _ =>
         {
             var sender = Sender;
-            var listings = await Task.WhenAll(_routes.Values.Select(route =>
+            var listings = await Task.WhenAll(_routes.Values.Concat(_retiring.Values).Select(route =>
                 route.Actor.Ask<ConnectionProtocol.ConnectionsListed>(new ConnectionProtocol.GetConnections(), TimeSpan.FromSeconds(5))));
             sender.Tell(new AllConnectionsListed(listings));
         });
@@ -92,6 +95,15 @@ public sealed class ApiSupervisor : ReceiveActor, IWithTimers
         {
             Context.Stop(retired.Route.Actor);
             retired.Route.Invoker.Dispose();
+        });
+        ReceiveAsync<ReloadApis>(ReloadAsync);
+        Receive<Terminated>(terminated =>
+        {
+            if (_retiring.Remove(terminated.ActorRef, out var retired))
+            {
+                _log.Info("API {ApiId}: the last connection under its previous definition has ended", retired.Definition.Id);
+                retired.Invoker.Dispose();
+            }
         });
     }
 
@@ -183,7 +195,7 @@ public sealed class ApiSupervisor : ReceiveActor, IWithTimers
         _runtimeApis[id] = next[id];
         if (_routes.TryGetValue(id, out var old))
         {
-            Retire(old, "API definition changed");
+            RetireWhenIdle(old);
         }
 
         AddRoute(put.Definition);
@@ -269,6 +281,13 @@ public sealed class ApiSupervisor : ReceiveActor, IWithTimers
         _log.Info("API {ApiId}: {Reason}; its live WebSockets are closed with 1012", route.Definition.Id, reason);
         route.Actor.Tell(new ConnectionProtocol.CloseConnections(CloseCodes.ServiceRestart, reason));
         Timers.StartSingleTimer(route.Actor.Path.Name, new Retired(route), RetireGrace);
+
+        // Connections still open under an earlier definition of the same API end too; their actor
+        // stops by itself when its last connection has ended.
+        foreach (var previous in _retiring.Values.Where(previous => previous.Definition.Id == route.Definition.Id))
+        {
+            previous.Actor.Tell(new ConnectionProtocol.CloseConnections(CloseCodes.ServiceRestart, reason));
+        }
     }
 
     private void OnKeyEvent(KeyStoreProtocol.IKeyEvent change)
@@ -276,10 +295,10 @@ public sealed class ApiSupervisor : ReceiveActor, IWithTimers
         switch (change)
         {
             case KeyStoreProtocol.KeyDeleted:
-                CloseKeyConnections(_routes.Values, change.KeyId, "key revoked");
+                CloseKeyConnections(_routes.Values.Concat(_retiring.Values), change.KeyId, "key revoked");
                 break;
             case KeyStoreProtocol.KeyExpired:
-                CloseKeyConnections(_routes.Values, change.KeyId, "key expired");
+                CloseKeyConnections(_routes.Values.Concat(_retiring.Values), change.KeyId, "key expired");
                 break;
             case KeyStoreProtocol.KeyUpdated updated:
                 CloseKeyConnections(

@@ -22,7 +22,7 @@ public static class ApiSupervisorProtocol
     /// <summary>
     /// Creates or replaces an API defined at run time and writes it to the API file first. With
     /// <paramref name="CreateOnly"/>, an existing id is a conflict. The reply is <see cref="ApiStored"/> or
-    /// <see cref="ApiChangeRejected"/>. Connections of a replaced API are closed with 1012.
+    /// <see cref="ApiChangeRejected"/>. Connections of a replaced API keep the old definition until they end.
     /// </summary>
     public sealed record PutApi(ApiDefinition Definition, string Json, bool CreateOnly);
 
@@ -52,4 +52,14 @@ public static class ApiSupervisorProtocol
     /// (<paramref name="Json"/> null), so a cluster node can replicate the change.
     /// </summary>
     public sealed record RuntimeApiChanged(string Id, string? Json);
+
+    /// <summary>
+    /// Replaces the APIs of the configuration file with <paramref name="Apis"/>, read again from the file:
+    /// an unchanged API keeps its actor and connections, a changed one serves new connections with the new
+    /// definition while its open connections keep the old one until they end, and a removed one closes
+    /// its connections with 1012. The reply is <see cref="ApisReloaded"/>.
+    /// </summary>
+    public sealed record ReloadApis(IReadOnlyList<ApiDefinition> Apis);
+
+    public sealed record ApisReloaded(IReadOnlyList<string> Added, IReadOnlyList<string> Changed, IReadOnlyList<string> Removed, IReadOnlyList<string> Unchanged);
 }

@@ -92,10 +92,10 @@ internal sealed class UpstreamCertificateValidator
         var expired = statuses.FirstOrDefault(item => item.Status.HasFlag(X509ChainStatusFlags.NotTimeValid)).Certificate;
         if (expired is not null)
         {
-            var which = expired.Thumbprint == leaf.Thumbprint ? "it" : $"the issuing certificate {expired.Subject}";
+            var expiredName = expired.Thumbprint == leaf.Thumbprint ? "it" : $"the issuing certificate {expired.Subject}";
             return DateTime.Now > expired.NotAfter
-                ? $"{which} expired on {expired.NotAfter.ToUniversalTime():yyyy-MM-dd HH:mm:ss} UTC"
-                : $"{which} is not valid before {expired.NotBefore.ToUniversalTime():yyyy-MM-dd HH:mm:ss} UTC";
+                ? $"{expiredName} expired on {expired.NotAfter.ToUniversalTime():yyyy-MM-dd HH:mm:ss} UTC"
+                : $"{expiredName} is not valid before {expired.NotBefore.ToUniversalTime():yyyy-MM-dd HH:mm:ss} UTC";
         }
 
         if (statuses.Any(item => item.Status.HasFlag(X509ChainStatusFlags.Revoked)))

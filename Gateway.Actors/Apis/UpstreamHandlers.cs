@@ -26,8 +26,15 @@ public static class UpstreamHandlers
             ConnectTimeout = api.Timeouts.Connect,
             EnableMultipleHttp2Connections = true,
             PooledConnectionIdleTimeout = TimeSpan.FromSeconds(60),
-            SslOptions = CreateSslOptions(api.UpstreamTls),
         };
+        var sslOptions = CreateSslOptions(api.UpstreamTls);
+        if (api.PreserveHostHeader && api.TargetUrls.Any(target => target.Scheme is "https" or "wss"))
+        {
+            handler.ConnectCallback = PreservedHostTls.CreateConnectCallback(sslOptions, connect);
+            return new HttpMessageInvoker(PreservedHostTls.WrapHandler(handler), disposeHandler: true);
+        }
+
+        handler.SslOptions = sslOptions;
         if (connect is not null)
         {
             handler.ConnectCallback = connect;
@@ -37,8 +44,9 @@ public static class UpstreamHandlers
     }
 
     /// <summary>
-    /// Builds the TLS client options. SocketsHttpHandler sets the target host as SNI and as the name
-    /// to validate, so only trust, the client certificate and the versions are set here.
+    /// Builds the TLS client options. SocketsHttpHandler sets the Host header's name (the target host
+    /// unless preserve-host-header is on) as SNI and as the name to validate, so only trust, the
+    /// client certificate and the versions are set here.
     /// </summary>
     private static SslClientAuthenticationOptions CreateSslOptions(UpstreamTls tls)
     {

@@ -9,6 +9,10 @@ public static class UpstreamTlsFailure
     /// Returns the reason for a failed TLS handshake with the upstream found in <paramref name="error"/>
     /// or its inner exceptions, or null when the failure was not about TLS.
     /// </summary>
+    /// <remarks>
+    /// NOTE: under TLS 1.3 an upstream rejects a missing client certificate after the handshake by
+    /// closing the connection, so that case arrives as an ended response and is not recognised here.
+    /// </remarks>
     public static string? Describe(Exception? error)
     {
         var secureConnectionError = false;

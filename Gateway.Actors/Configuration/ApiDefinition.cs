@@ -25,6 +25,13 @@ public sealed record ApiDefinition(
 
     /// <summary>The API-wide quota across all keys; null means none.</summary>
     public QuotaSettings? Quota { get; init; }
+
+    /// <summary>
+    /// The configuration text the definition was read from, with the API defaults, so that a reload can
+    /// tell a changed API from an unchanged one. Files the text names (certificates, keys) are not part
+    /// of it: a changed certificate file with unchanged text needs a restart.
+    /// </summary>
+    public string Fingerprint { get; init; } = "";
 }
 
 /// <summary>Timeouts towards the upstream.</summary>

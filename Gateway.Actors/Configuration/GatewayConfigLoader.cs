@@ -6,7 +6,11 @@ using Gateway.Actors.Resilience;
 namespace Gateway.Actors.Configuration;
 
 /// <summary>A loaded configuration: the validated gateway settings and the whole merged HOCON tree.</summary>
-public sealed record LoadedConfig(GatewaySettings Gateway, Config Root);
+public sealed record LoadedConfig(GatewaySettings Gateway, Config Root)
+{
+    /// <summary>The file the configuration was read from; null when it came from text.</summary>
+    public string? FilePath { get; init; }
+}
 
 /// <summary>
 /// Loads a HOCON file over the embedded reference configuration and validates the <c>gateway</c>
@@ -42,7 +46,7 @@ public static partial class GatewayConfigLoader
             throw new ConfigException(new[] { $"{path}: cannot read the file: {error.Message}" });
         }
 
-        return LoadText(text, path, Path.GetDirectoryName(Path.GetFullPath(path)));
+        return LoadText(text, path, Path.GetDirectoryName(Path.GetFullPath(path))) with { FilePath = path };
     }
 
     /// <summary>
@@ -189,7 +193,9 @@ public static partial class GatewayConfigLoader
                 continue;
             }
 
-            apis.Add(ReadApi(id, apisConfig.GetConfig(id), gateway.GetConfig("api-defaults"), reader));
+            var raw = apisConfig.GetConfig(id);
+            var defaults = gateway.GetConfig("api-defaults");
+            apis.Add(ReadApi(id, raw, defaults, reader) with { Fingerprint = raw.ToString() + "\n" + defaults.ToString() });
         }
 
         var duplicates = apis.GroupBy(api => api.ListenPath).Where(group => group.Count() > 1 && group.Key.Length > 0);
@@ -216,7 +222,11 @@ public static partial class GatewayConfigLoader
 
         var name = reader.ReadString(api, "name", $"{path}.name");
         var listenPath = reader.ReadString(api, "listen-path", $"{path}.listen-path");
-        if (!listenPath.StartsWith('/'))
+        if (listenPath.Length == 0)
+        {
+            reader.Problem($"{path}.listen-path", "missing: set listen-path to the path prefix that selects this API, such as \"/echo/\".");
+        }
+        else if (!listenPath.StartsWith('/'))
         {
             reader.Problem($"{path}.listen-path", $"found \"{listenPath}\", expected a path that starts with '/', such as \"/echo/\".");
         }

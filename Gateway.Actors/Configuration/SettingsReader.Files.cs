@@ -33,7 +33,7 @@ internal sealed partial class SettingsReader
 
     /// <summary>
     /// Loads a certificate with its private key from a PEM certificate file (leaf first, then any
-    /// intermediates) and a PEM key file, or from the certificate file alone when it holds the key too.
+    /// intermediates) and a PEM key file, or from the certificate file alone when it contains the key too.
     /// An encrypted key needs <paramref name="password"/>. Returns null after reporting the problem
     /// under <paramref name="certificateKey"/> or <paramref name="keyKey"/>, the two settings' key paths.
     /// </summary>
@@ -92,7 +92,7 @@ internal sealed partial class SettingsReader
             var certificate = all.FirstOrDefault(candidate => candidate.HasPrivateKey);
             if (certificate is null)
             {
-                Problem($"{path}.pfx", $"the PFX file \"{pfxPath}\" holds no certificate with a private key.");
+                Problem($"{path}.pfx", $"the PFX file \"{pfxPath}\" contains no certificate with a private key.");
                 return null;
             }
 

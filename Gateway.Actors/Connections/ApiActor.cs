@@ -21,6 +21,7 @@ public sealed class ApiActor : ReceiveActor
     private readonly Dictionary<IActorRef, LiveConnection> _byLeg = new();
     private static readonly Serilog.ILogger SummaryLog = Serilog.Log.ForContext<ApiActor>();
     private bool _closing;
+    private bool _retiring;
 
     public ApiActor(ApiDefinition api, HttpMessageInvoker invoker, TargetSelector targets, CircuitBreaker? breaker, KeyConnectionCounts? keyConnections = null)
     {
@@ -35,6 +36,11 @@ public sealed class ApiActor : ReceiveActor
         Receive<CloseConnections>(CloseAll);
         Receive<CloseKeyConnections>(CloseKey);
         Receive<GetConnections>(_ => Sender.Tell(ListConnections()));
+        Receive<RetireWhenIdle>(_ =>
+        {
+            _retiring = true;
+            StopIfRetiredAndIdle();
+        });
     }
 
     public static Props Props(
@@ -97,15 +103,26 @@ public sealed class ApiActor : ReceiveActor
         var clientLeg = Context.ActorOf(ClientLeg.Props(open.ConnectionId, stats), $"client-{open.ConnectionId}");
         var upstream = new UpstreamLeg.Upstream(_api, _invoker, _targets, _breaker, permit);
         var upstreamLeg = Context.ActorOf(
-            UpstreamLeg.Props(open.ConnectionId, upstream, open.Request, Sender, clientLeg, stats, messagesPerSecond),
+            UpstreamLeg.Props(open.ConnectionId, upstream, clientLeg, stats, messagesPerSecond),
             $"upstream-{open.ConnectionId}");
+        upstreamLeg.Tell(new UpstreamLeg.BeginHandshake(open.Request), Sender);
         Context.Watch(clientLeg);
         Context.Watch(upstreamLeg);
 
-        var connection = new LiveConnection(open, stats, DateTimeOffset.UtcNow, clientLeg, upstreamLeg);
+        // The record lives as long as the connection, so it keeps no copy of the handshake headers.
+        var kept = open with { Request = open.Request with { Headers = Array.Empty<KeyValuePair<string, string[]>>() } };
+        var connection = new LiveConnection(kept, stats, DateTimeOffset.UtcNow, clientLeg, upstreamLeg);
         _connections.Add(open.ConnectionId, connection);
         _byLeg.Add(clientLeg, connection);
         _byLeg.Add(upstreamLeg, connection);
+    }
+
+    private void StopIfRetiredAndIdle()
+    {
+        if (_retiring && _connections.Count == 0)
+        {
+            Context.Stop(Self);
+        }
     }
 
     private void OnLegStopped(Terminated terminated)
@@ -122,6 +139,7 @@ public sealed class ApiActor : ReceiveActor
         }
 
         _connections.Remove(connection.Open.ConnectionId);
+        StopIfRetiredAndIdle();
         if (connection.Open.Access?.KeyId is { } keyId)
         {
             _keyConnections.Remove(keyId);

@@ -64,6 +64,12 @@ public static class ConnectionProtocol
     /// </summary>
     public sealed record CloseConnections(int CloseCode, string Reason);
 
+    /// <summary>
+    /// Tells an API actor that a newer definition replaced it: it admits no new connection and stops once
+    /// its open connections have ended.
+    /// </summary>
+    public sealed record RetireWhenIdle;
+
     /// <summary>Asks an API actor for its live connections; the reply is <see cref="ConnectionsListed"/>.</summary>
     public sealed record GetConnections;
 

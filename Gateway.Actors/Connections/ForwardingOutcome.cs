@@ -9,6 +9,7 @@ public enum ForwardingOutcome
     NoRoute,
     WebSocketsDisabled,
     InvalidUpgrade,
+    UnsupportedWebSocketVersion,
     ConnectionLimitReached,
     UpstreamUnreachable,
     UpstreamTlsFailed,

@@ -90,7 +90,6 @@ public sealed class Pump
         finally
         {
             _idleRead.Dispose();
-            _pacer?.Dispose();
         }
     }
 

@@ -149,6 +149,28 @@ internal abstract class TunnelLeg : ReceiveActor
         }
 
         var decision = TunnelClosing.Decide(result, observer.CloseSeen, other.CloseSeen, _stopRequest is not null);
+        if (result.End == PumpEnd.MessageTooBig && !_peerFinished)
+        {
+            // The sender must see 1009 before the other side's answer to our 1001 can reach it, so the
+            // sibling writes its 1009 first and this leg writes 1001 once the sibling has finished.
+            Context.System.Scheduler.ScheduleTellOnce(CloseGrace, Self, new GraceExpired(), Self);
+            Become(() =>
+            {
+                Receive<PeerFinished>(_ =>
+                {
+                    _peerFinished = true;
+                    CloseDirection(tunnel, decision, closeCode, reason);
+                });
+                Receive<GraceExpired>(_ => CloseDirection(tunnel, decision, closeCode, reason));
+            });
+            return;
+        }
+
+        CloseDirection(tunnel, decision, closeCode, reason);
+    }
+
+    private void CloseDirection(Tunnel tunnel, LegClosing decision, int closeCode, string reason)
+    {
         if (decision is LegClosing.SendCloseThenWait or LegClosing.SendCloseThenCloseNow && !DestinationClosed(tunnel))
         {
             var closeNow = decision == LegClosing.SendCloseThenCloseNow;
@@ -188,7 +210,10 @@ internal abstract class TunnelLeg : ReceiveActor
             return;
         }
 
-        if (result.End == PumpEnd.SourceFailed && SourceName == "upstream" && !Tunnel!.UpstreamClosed)
+        // A read that fails because the gateway itself closed the upstream (drain, revocation, the other
+        // leg finishing) is no upstream failure.
+        var closedByGateway = _stopRequest is not null || Tunnel!.UpstreamClosed || result.Error is ObjectDisposedException;
+        if (result.End == PumpEnd.SourceFailed && SourceName == "upstream" && !closedByGateway)
         {
             Log.Warning(
                 "Connection {ConnectionId}: reading the upstream failed, so the client is closed with {CloseCode}: {Error}",

@@ -18,7 +18,7 @@ namespace Gateway.Actors.Connections;
 /// Lifecycle:
 /// 1. Pick a target and send the handshake (timed by the API's handshake timeout). A refused
 ///    connection moves on to the next target, because nothing was sent yet.
-/// 2. Reply to the host: accepted (101), rejected (any other status, relayed as it is) or failed, and
+/// 2. Report to the host: accepted (101), rejected (any other status, relayed as it is) or failed, and
 ///    tell the circuit breaker how the call went.
 /// 3. After a 101, wait for the host to upgrade the client and attach it.
 /// 4. Hand the tunnel to the client leg and pump upstream to client until either side ends; close
@@ -35,8 +35,8 @@ internal sealed class UpstreamLeg : TunnelLeg
     };
 
     private readonly Upstream _upstream;
-    private readonly UpgradeRequest _request;
-    private readonly IActorRef _replyTo;
+    private UpgradeRequest? _request;
+    private IActorRef _replyTo = ActorRefs.Nobody;
     private readonly List<Uri> _tried = new();
     private readonly int? _messagesPerSecond;
     private HttpResponseMessage? _response;
@@ -45,16 +45,19 @@ internal sealed class UpstreamLeg : TunnelLeg
     private ICancelable? _idleChecks;
 
     /// <param name="messagesPerSecond">Messages the client may send per second; null for no limit.</param>
-    public UpstreamLeg(
-        string connectionId, Upstream upstream, UpgradeRequest request, IActorRef replyTo, IActorRef clientLeg, ConnectionStats stats, int? messagesPerSecond = null)
+    public UpstreamLeg(string connectionId, Upstream upstream, IActorRef clientLeg, ConnectionStats stats, int? messagesPerSecond = null)
         : base(connectionId, stats)
     {
         _upstream = upstream;
         _messagesPerSecond = messagesPerSecond;
-        _request = request;
-        _replyTo = replyTo;
         Sibling = clientLeg;
 
+        Receive<BeginHandshake>(begin =>
+        {
+            _request = begin.Request;
+            _replyTo = Sender;
+            SendToNextTarget();
+        });
         Receive<HandshakeAnswered>(OnHandshakeAnswered);
         Receive<StopAndClose>(_ => { });
     }
@@ -62,9 +65,15 @@ internal sealed class UpstreamLeg : TunnelLeg
     /// <summary>What the leg needs of its API: definition, HTTP client, targets and breaker.</summary>
     public sealed record Upstream(ApiDefinition Api, HttpMessageInvoker Invoker, TargetSelector Targets, CircuitBreaker? Breaker, BreakerPermit Permit);
 
-    public static Props Props(
-        string connectionId, Upstream upstream, UpgradeRequest request, IActorRef replyTo, IActorRef clientLeg, ConnectionStats stats, int? messagesPerSecond = null) =>
-        Akka.Actor.Props.Create(() => new UpstreamLeg(connectionId, upstream, request, replyTo, clientLeg, stats, messagesPerSecond));
+    /// <summary>
+    /// Starts the handshake; the answer goes to the sender. The request travels in a message rather than
+    /// in Props, because Props stay referenced for the actor's life and the headers are not needed
+    /// after the 101.
+    /// </summary>
+    public sealed record BeginHandshake(UpgradeRequest Request);
+
+    public static Props Props(string connectionId, Upstream upstream, IActorRef clientLeg, ConnectionStats stats, int? messagesPerSecond = null) =>
+        Akka.Actor.Props.Create(() => new UpstreamLeg(connectionId, upstream, clientLeg, stats, messagesPerSecond));
 
     protected override string SourceName => "upstream";
 
@@ -89,8 +98,6 @@ internal sealed class UpstreamLeg : TunnelLeg
         Stats.UpstreamCloseReason = observer.CloseReason;
     }
 
-    protected override void PreStart() => SendToNextTarget();
-
     protected override void PostStop()
     {
         _idleChecks?.Cancel();
@@ -109,8 +116,9 @@ internal sealed class UpstreamLeg : TunnelLeg
 
     private void SendToNextTarget()
     {
-        // 1. Pick a target and send the handshake; the answer comes back as a message.
-        var target = _upstream.Targets.Pick(_tried, _request.Preference);
+        // 1. Pick a target and send the handshake; its outcome arrives as a message.
+        var request = _request!;
+        var target = _upstream.Targets.Pick(_tried, request.Preference);
         if (target is null)
         {
             var detail = _tried.Count == 0
@@ -121,9 +129,9 @@ internal sealed class UpstreamLeg : TunnelLeg
         }
 
         _tried.Add(target);
-        var uri = TargetAddress.Build(_upstream.Api, target, _request.RequestPath, _request.Query);
+        var uri = TargetAddress.Build(_upstream.Api, target, request.RequestPath, request.Query);
         Stats.Upstream = uri;
-        SendHandshakeAsync(_upstream.Invoker, uri, _request, _upstream.Api.Timeouts.Handshake).PipeTo(Self);
+        SendHandshakeAsync(_upstream.Invoker, uri, request, _upstream.Api.Timeouts.Handshake).PipeTo(Self);
     }
 
     private void OnHandshakeAnswered(HandshakeAnswered answer)
@@ -138,6 +146,11 @@ internal sealed class UpstreamLeg : TunnelLeg
                 _connectedTarget = _tried[^1];
                 _upstream.Targets.ConnectionOpened(_connectedTarget);
                 _replyTo.Tell(new UpstreamAccepted(ConnectionId, RelayedHeaders(switched.Response), Self, _connectedTarget));
+
+                // The response stays referenced until the connection ends, because disposing it closes the
+                // upstream. Its headers and the request's are not needed after the 101, so drop them now:
+                // an idle connection then holds no handshake state.
+                ForgetHandshake(switched.Response);
 
                 // 3. Wait for the host to attach the upgraded client.
                 Context.SetReceiveTimeout(AttachTimeout);
@@ -219,6 +232,15 @@ internal sealed class UpstreamLeg : TunnelLeg
         Log.Debug("Connection {ConnectionId}: closing the upstream before the tunnel opened, because {Reason}", ConnectionId, why);
         Sibling.Tell(PeerFinished.Instance);
         Context.Stop(Self);
+    }
+
+    private void ForgetHandshake(HttpResponseMessage response)
+    {
+        response.Headers.Clear();
+        response.Content.Headers.Clear();
+        response.RequestMessage?.Dispose();
+        response.RequestMessage = null;
+        _request = null;
     }
 
     private static IReadOnlyList<KeyValuePair<string, string[]>> RelayedHeaders(HttpResponseMessage response)

@@ -30,10 +30,30 @@ public static class KeyPolicyReader
     /// <exception cref="ConfigException">The text is not valid HOCON or JSON, or a field is invalid; the message lists every problem.</exception>
     public static KeyPolicy Parse(string text, string source)
     {
+        // Akka's HOCON parser accepts truncated input without complaint, so the body is checked as JSON
+        // first: a cut-off request must not create a key with half its limits.
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            throw new ConfigException(new[] { $"{source}: the body is empty. Send a JSON object such as {{\"rate\": 10, \"per\": \"1s\"}}, or {{}} for a key without limits." });
+        }
+
+        try
+        {
+            using var document = System.Text.Json.JsonDocument.Parse(text);
+            if (document.RootElement.ValueKind != System.Text.Json.JsonValueKind.Object)
+            {
+                throw new ConfigException(new[] { $"{source}: the body is JSON but not an object. Send an object such as {{\"rate\": 10, \"per\": \"1s\"}}." });
+            }
+        }
+        catch (System.Text.Json.JsonException error)
+        {
+            throw new ConfigException(new[] { $"{source}: the body is not valid JSON: {error.Message}" });
+        }
+
         Config raw;
         try
         {
-            raw = ConfigurationFactory.ParseString(text.Length == 0 ? "{}" : text);
+            raw = ConfigurationFactory.ParseString(text);
         }
         catch (Exception error) when (error is FormatException or ConfigurationException)
         {

@@ -22,6 +22,6 @@ public sealed record KeyPolicy(
 /// <summary>
 /// A stored key: its public id, the SHA-256 hash of the key text (never the key itself) as lowercase
 /// hex, and its policy. <see cref="Revision"/> grows with every update, so limiters built from an older
-/// policy can be told apart. The record holds nothing specific to one node, so it can be replicated.
+/// policy are not reused. The record contains nothing specific to one node, so it can be replicated.
 /// </summary>
 public sealed record KeyRecord(string Id, string Hash, KeyPolicy Policy, DateTimeOffset Created, long Revision);

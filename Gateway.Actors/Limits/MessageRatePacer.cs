@@ -1,42 +1,48 @@
-using System.Threading.RateLimiting;
+using System.Diagnostics;
 
 namespace Gateway.Actors.Limits;
 
 /// <summary>
-/// Holds one direction of a WebSocket to a message rate by delaying the next read until a permit is
-/// free. Messages are never dropped: a fast sender waits, and TCP backpressure slows it down.
+/// Holds one direction of a WebSocket to a message rate by delaying the next read until the message
+/// is due. Messages are never dropped: a fast sender waits, and TCP backpressure slows it down.
 /// </summary>
 /// <remarks>
-/// A token bucket whose capacity is a tenth of a second's messages (at least one): the burst it allows
-/// adds at most 2 % to the count over five seconds, while a steady sender sees an even pace.
+/// Each message is due one interval (1 s / rate) after the previous one, on an absolute schedule, with
+/// a burst of a tenth of a second's messages (at least one). So 100 per second give about 510 messages
+/// in five seconds, and a wake-up that comes late is made up by the next messages. This is the generic
+/// cell rate algorithm rather than System.Threading.RateLimiting's token bucket, which refills only
+/// when its timer fires: with it, the rate test on a loaded 2-core machine once measured 411 messages
+/// in five seconds at 100 per second.
+/// One pump uses one pacer, so it needs no lock.
 /// </remarks>
-public sealed class MessageRatePacer : IDisposable
+public sealed class MessageRatePacer
 {
-    private readonly TokenBucketRateLimiter _bucket;
+    private readonly long _interval;
+    private readonly long _burstTolerance;
+    private long _nextDue;
 
     public MessageRatePacer(int messagesPerSecond)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(messagesPerSecond);
         MessagesPerSecond = messagesPerSecond;
-        var tokensPerPeriod = Math.Max(1, messagesPerSecond / 10);
-        _bucket = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
-        {
-            TokenLimit = tokensPerPeriod,
-            TokensPerPeriod = tokensPerPeriod,
-            ReplenishmentPeriod = TimeSpan.FromSeconds((double)tokensPerPeriod / messagesPerSecond),
-            QueueLimit = 1,
-            QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
-            AutoReplenishment = true,
-        });
+        _interval = Stopwatch.Frequency / messagesPerSecond;
+        _burstTolerance = _interval * (Math.Max(1, messagesPerSecond / 10) - 1);
+        _nextDue = Stopwatch.GetTimestamp();
     }
 
     public int MessagesPerSecond { get; }
 
-    /// <summary>Waits until one more message may pass. Completes at once while the bucket has tokens.</summary>
+    /// <summary>Waits until one more message may pass. Completes at once within the burst.</summary>
     public async ValueTask WaitForMessageAsync(CancellationToken cancellationToken)
     {
-        using var lease = await _bucket.AcquireAsync(1, cancellationToken).ConfigureAwait(false);
-    }
+        var now = Stopwatch.GetTimestamp();
+        var due = Math.Max(_nextDue, now);
+        var wait = due - _burstTolerance - now;
+        if (wait > 0)
+        {
+            await Task.Delay(Stopwatch.GetElapsedTime(0, wait), cancellationToken).ConfigureAwait(false);
+        }
 
-    public void Dispose() => _bucket.Dispose();
+        _nextDue = due + _interval;
+    }
 }

@@ -6,7 +6,7 @@ public static class DurableFile
     /// <summary>
     /// Writes <paramref name="content"/> to a temporary file beside <paramref name="path"/>, flushes it to
     /// the disk, then renames it over <paramref name="path"/>. A rename within one directory is atomic
-    /// on POSIX file systems, so a reader or a restart after a kill sees one whole version.
+    /// on POSIX file systems, so a reader or a restart after a kill reads one whole version.
     /// </summary>
     /// <remarks>
     /// NOTE: the directory entry itself is not flushed (.NET has no portable call for it), so a power

@@ -41,6 +41,12 @@ public static class AdminEndpoints
             return;
         }
 
+        if (context.Request.Path == "/admin/reload" && HttpMethods.IsPost(context.Request.Method))
+        {
+            await ReloadAsync(context);
+            return;
+        }
+
         if (context.Request.Path.StartsWithSegments(KeyEndpoints.Prefix))
         {
             await KeyEndpoints.HandleAsync(context);
@@ -55,7 +61,7 @@ public static class AdminEndpoints
 
         await GatewayErrors.WriteJsonAsync(context, StatusCodes.Status404NotFound,
             $"No admin endpoint {context.Request.Method} {context.Request.Path.Value}. " +
-            "Available: GET /hello, GET /admin/status, GET|POST /admin/keys, GET|PUT|DELETE /admin/keys/{id}, GET|POST /admin/apis, GET|PUT|DELETE /admin/apis/{id}.");
+            "Available: GET /hello, GET /admin/status, POST /admin/reload, GET|POST /admin/keys, GET|PUT|DELETE /admin/keys/{id}, GET|POST /admin/apis, GET|PUT|DELETE /admin/apis/{id}.");
     }
 
     private static async Task<bool> AuthorizeAsync(HttpContext context, string? secret)
@@ -95,16 +101,85 @@ public static class AdminEndpoints
         var routes = context.RequestServices.GetRequiredService<RouteTableHolder>().Current;
         var listed = await supervisor.Ask<ApiSupervisorProtocol.AllConnectionsListed>(
             new ApiSupervisorProtocol.GetAllConnections(), TimeSpan.FromSeconds(5), context.RequestAborted);
-        var connections = listed.Apis.ToDictionary(api => api.ApiId);
-        var apis = routes.Routes.Select(route => new
+        // An API changed by a reload may have two actors for a while: the new one and the old one that
+        // finishes the connections opened under the previous definition. Their counts add up.
+        var connections = listed.Apis.GroupBy(api => api.ApiId)
+            .ToDictionary(group => group.Key, group => (Live: group.Sum(api => api.Connections.Count), Actors: group.Sum(api => api.LiveActors)));
+        var apis = routes.Routes.Select(route =>
         {
-            id = route.Definition.Id,
-            name = route.Definition.Name,
-            listenPath = route.Definition.ListenPath,
-            targets = route.Definition.TargetUrls.Select(uri => uri.ToString()),
-            liveConnections = connections.TryGetValue(route.Definition.Id, out var api) ? api.Connections.Count : 0,
-            connectionActors = connections.TryGetValue(route.Definition.Id, out var actors) ? actors.LiveActors : 0,
+            var breaker = route.Breaker?.Snapshot();
+            var counts = connections.GetValueOrDefault(route.Definition.Id);
+            return new
+            {
+                id = route.Definition.Id,
+                name = route.Definition.Name,
+                listenPath = route.Definition.ListenPath,
+                targets = route.Definition.TargetUrls.Select(uri => new { url = uri.ToString(), liveConnections = route.Targets.LiveConnections(uri) }),
+                liveConnections = counts.Live,
+                connectionActors = counts.Actors,
+                circuitBreaker = breaker is null
+                    ? null
+                    : new { state = breaker.State.ToString(), failures = breaker.Failures, samples = breaker.Samples, openUntil = breaker.OpenUntil },
+            };
         });
         await context.Response.WriteAsJsonAsync(new { version = Version, apis });
+    }
+
+    /// <summary>
+    /// Reads the configuration file again and applies its APIs. Only <c>gateway.apis</c> and
+    /// <c>gateway.api-defaults</c> take effect; listeners, admin and TLS settings need a restart.
+    /// </summary>
+    private static async Task ReloadAsync(HttpContext context)
+    {
+        var loaded = context.RequestServices.GetRequiredService<LoadedConfig>();
+        if (loaded.FilePath is null)
+        {
+            await GatewayErrors.WriteJsonAsync(context, StatusCodes.Status409Conflict,
+                "This gateway was started without --config FILE, so there is no file to reload.");
+            return;
+        }
+
+        LoadedConfig reloaded;
+        try
+        {
+            reloaded = GatewayConfigLoader.LoadFile(loaded.FilePath);
+        }
+        catch (ConfigException error)
+        {
+            context.Response.StatusCode = StatusCodes.Status400BadRequest;
+            await context.Response.WriteAsJsonAsync(new
+            {
+                error = $"The configuration file is invalid, so nothing was reloaded. Fix it and reload again.",
+                problems = error.Problems,
+            });
+            return;
+        }
+
+        var supervisor = context.RequestServices.GetRequiredService<ActorRegistry>().Get<ApiSupervisor>();
+        var result = await supervisor.Ask<ApiSupervisorProtocol.ApisReloaded>(
+            new ApiSupervisorProtocol.ReloadApis(reloaded.Gateway.Apis), TimeSpan.FromSeconds(10), context.RequestAborted);
+        var restartRequired = SettingsNeedingRestart(loaded, reloaded);
+        await context.Response.WriteAsJsonAsync(new
+        {
+            added = result.Added,
+            changed = result.Changed,
+            removed = result.Removed,
+            unchanged = result.Unchanged,
+            restartRequired,
+        });
+    }
+
+    /// <summary>The <c>gateway</c> keys other than the APIs whose value changed in the file: a reload does not apply them.</summary>
+    private static IReadOnlyList<string> SettingsNeedingRestart(LoadedConfig running, LoadedConfig reloaded)
+    {
+        var before = running.Root.GetConfig("gateway");
+        var after = reloaded.Root.GetConfig("gateway");
+        var keys = before.Root.GetObject().Items.Keys.Union(after.Root.GetObject().Items.Keys);
+        return keys
+            .Where(key => key is not ("apis" or "api-defaults"))
+            .Where(key => before.GetValue(key)?.ToString() != after.GetValue(key)?.ToString())
+            .Select(key => $"gateway.{key}")
+            .Order(StringComparer.Ordinal)
+            .ToArray();
     }
 }

@@ -8,8 +8,8 @@ using static Gateway.Actors.Keys.KeyStoreProtocol;
 namespace Gateway.Host.Admin;
 
 /// <summary>
-/// GET|POST /admin/keys and GET|PUT|DELETE /admin/keys/{id}. The key text appears once, in the answer
-/// to POST; everything else shows the public id only.
+/// GET|POST /admin/keys and GET|PUT|DELETE /admin/keys/{id}. The key text appears once, in the response
+/// to POST. Every other response shows the public id only.
 /// </summary>
 public static class KeyEndpoints
 {

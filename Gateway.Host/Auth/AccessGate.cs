@@ -34,15 +34,30 @@ public sealed class AccessGate
     private readonly KeySnapshotHolder _keys;
     private readonly RequestLimiters _limiters;
     private readonly JwtValidator _jwt;
+    private readonly ILogger<AccessGate> _logger;
 
-    public AccessGate(KeySnapshotHolder keys, RequestLimiters limiters, JwtValidator jwt)
+    public AccessGate(KeySnapshotHolder keys, RequestLimiters limiters, JwtValidator jwt, ILogger<AccessGate> logger)
     {
         _keys = keys;
         _limiters = limiters;
         _jwt = jwt;
+        _logger = logger;
     }
 
     public async ValueTask<AccessResult> CheckAsync(HttpContext context, ApiDefinition api)
+    {
+        var result = await CheckCoreAsync(context, api);
+        if (result.Rejection is { } rejection)
+        {
+            // Client-caused, so Debug. The path excludes the query string, which may carry a key.
+            _logger.LogDebug("{Method} {Path} on {ApiId} rejected with {Outcome} for key {KeyId}",
+                context.Request.Method, context.Request.Path.Value, api.Id, rejection, result.Key?.Id ?? "(none)");
+        }
+
+        return result;
+    }
+
+    private async ValueTask<AccessResult> CheckCoreAsync(HttpContext context, ApiDefinition api)
     {
         var auth = api.Auth;
         KeyRecord? key = null;
@@ -86,20 +101,20 @@ public sealed class AccessGate
         var limit = _limiters.Acquire(api, key);
         if (!limit.IsAllowed)
         {
-            var who = limit.Rejected is LimitKind.KeyRate or LimitKind.KeyQuota ? "this key" : "all clients together";
+            var scope = limit.Rejected is LimitKind.KeyRate or LimitKind.KeyQuota ? "this key" : "all clients together";
             return limit.IsQuota
                 ? new AccessResult(ForwardingOutcome.QuotaExceeded,
-                    $"The quota of API '{api.Name}' for {who} is used up ({limit.Limit} requests). Retry after {Seconds(limit)} s, when it renews.",
+                    $"The quota of API '{api.Name}' for {scope} is used up ({limit.Limit} requests). Retry after {Seconds(limit)} s, when it renews.",
                     key, limit)
                 : new AccessResult(ForwardingOutcome.RateLimited,
-                    $"Too many requests to API '{api.Name}' from {who} (limit {limit.Limit}). Retry after {Seconds(limit)} s.",
+                    $"Too many requests to API '{api.Name}' from {scope} (limit {limit.Limit}). Retry after {Seconds(limit)} s.",
                     key, limit);
         }
 
         // 5. Strip the credential.
         if (credential is { } found && auth.Strip)
         {
-            Credential.Strip(context.Request, auth, found.Source);
+            Credential.Strip(context.Request, auth);
         }
 
         return AccessResult.Allow(key);

@@ -46,33 +46,34 @@ public static class Credential
         return null;
     }
 
-    /// <summary>Removes the credential from where it was found, so the upstream never sees it.</summary>
-    public static void Strip(HttpRequest request, AuthSettings auth, CredentialSource source)
+    /// <summary>
+    /// Removes the credential from every place the API reads one (header, query parameter, cookie), so
+    /// that none is forwarded upstream, including a second credential the client sent elsewhere.
+    /// </summary>
+    public static void Strip(HttpRequest request, AuthSettings auth)
     {
-        switch (source)
-        {
-            case CredentialSource.Header:
-                request.Headers.Remove(auth.Header);
-                break;
-            case CredentialSource.QueryParam:
-                var kept = request.Query.Where(pair => pair.Key != auth.QueryParam).ToList();
-                request.QueryString = QueryString.Create(kept.SelectMany(pair => pair.Value.Select(value => new KeyValuePair<string, string?>(pair.Key, value))));
-                break;
-            case CredentialSource.Cookie:
-                var cookies = request.Headers.Cookie.ToString()
-                    .Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-                    .Where(pair => !pair.StartsWith(auth.Cookie + "=", StringComparison.Ordinal))
-                    .ToArray();
-                if (cookies.Length == 0)
-                {
-                    request.Headers.Remove("Cookie");
-                }
-                else
-                {
-                    request.Headers.Cookie = new StringValues(string.Join("; ", cookies));
-                }
+        request.Headers.Remove(auth.Header);
 
-                break;
+        if (auth.QueryParam is { } parameter && request.Query.ContainsKey(parameter))
+        {
+            var kept = request.Query.Where(pair => pair.Key != parameter).ToList();
+            request.QueryString = QueryString.Create(kept.SelectMany(pair => pair.Value.Select(value => new KeyValuePair<string, string?>(pair.Key, value))));
+        }
+
+        if (auth.Cookie is { } cookie && request.Cookies.ContainsKey(cookie))
+        {
+            var cookies = request.Headers.Cookie.ToString()
+                .Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+                .Where(pair => !pair.StartsWith(cookie + "=", StringComparison.Ordinal))
+                .ToArray();
+            if (cookies.Length == 0)
+            {
+                request.Headers.Remove("Cookie");
+            }
+            else
+            {
+                request.Headers.Cookie = new StringValues(string.Join("; ", cookies));
+            }
         }
     }
 }

@@ -49,6 +49,7 @@ public static class GatewayHost
         builder.Services.AddSingleton<JwtValidator>();
         builder.Services.AddSingleton<AccessGate>();
         builder.Services.AddSingleton(settings);
+        builder.Services.AddSingleton(config);
         builder.Services.AddSingleton(endpoints);
         builder.Services.AddSingleton(routes);
         builder.Services.AddSingleton<WebSocketProxy>();
@@ -66,6 +67,10 @@ public static class GatewayHost
             }
 
             akka.AddHocon(config.Root, HoconAddMode.Prepend);
+
+            // The host stops the actor system, after DrainService has closed every WebSocket with 1001.
+            // Akka's own process-exit hook would terminate it first, on SIGTERM, and cut every connection.
+            akka.AddHocon("akka.coordinated-shutdown.run-by-clr-shutdown-hook = off", HoconAddMode.Prepend);
             akka.ConfigureLoggers(loggers =>
             {
                 loggers.ClearLoggers();

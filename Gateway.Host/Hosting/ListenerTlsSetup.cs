@@ -2,6 +2,7 @@ using System.Net.Security;
 using Gateway.Actors.Configuration;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Serilog;
 
 namespace Gateway.Host.Hosting;
 
@@ -43,6 +44,18 @@ internal static class ListenerTlsSetup
         });
     }
 
-    private static SslStreamCertificateContext CreateContext(CertificateWithChain certificate) =>
-        SslStreamCertificateContext.Create(certificate.Certificate, certificate.Intermediates, offline: true);
+    private static SslStreamCertificateContext CreateContext(CertificateWithChain certificate)
+    {
+        // An expired certificate does not stop the listener, so that a restart cannot take the gateway
+        // down. Clients will reject it, so the operator is warned now.
+        var now = DateTime.Now;
+        if (now > certificate.Certificate.NotAfter || now < certificate.Certificate.NotBefore)
+        {
+            Log.Warning("The listener certificate {Subject} from {File} is valid only from {NotBefore:u} to {NotAfter:u}, so clients will reject it; replace the file and restart",
+                certificate.Certificate.Subject, certificate.File,
+                certificate.Certificate.NotBefore.ToUniversalTime(), certificate.Certificate.NotAfter.ToUniversalTime());
+        }
+
+        return SslStreamCertificateContext.Create(certificate.Certificate, certificate.Intermediates, offline: true);
+    }
 }

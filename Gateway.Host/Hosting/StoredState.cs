@@ -12,7 +12,7 @@ public sealed record StoredState(
     string ApiFilePath,
     IReadOnlyList<(RuntimeApi Api, ApiDefinition Definition)> Apis)
 {
-    /// <exception cref="ConfigException">A file exists but cannot be read or holds an invalid entry.</exception>
+    /// <exception cref="ConfigException">A file exists but cannot be read or contains an invalid entry.</exception>
     public static StoredState Load(string dataDirectory)
     {
         var keyFile = KeyFile.PathIn(dataDirectory);

@@ -20,6 +20,7 @@ public static class GatewayErrors
         ForwardingOutcome.NoRoute => StatusCodes.Status404NotFound,
         ForwardingOutcome.WebSocketsDisabled => StatusCodes.Status400BadRequest,
         ForwardingOutcome.InvalidUpgrade => StatusCodes.Status400BadRequest,
+        ForwardingOutcome.UnsupportedWebSocketVersion => StatusCodes.Status426UpgradeRequired,
         ForwardingOutcome.ConnectionLimitReached => StatusCodes.Status429TooManyRequests,
         ForwardingOutcome.UpstreamUnreachable => StatusCodes.Status502BadGateway,
         ForwardingOutcome.UpstreamTlsFailed => StatusCodes.Status502BadGateway,
@@ -46,6 +47,11 @@ public static class GatewayErrors
         if (outcome == ForwardingOutcome.ConnectionLimitReached)
         {
             retryAfter ??= TimeSpan.FromSeconds(1);
+        }
+
+        if (outcome == ForwardingOutcome.UnsupportedWebSocketVersion)
+        {
+            response.Headers.SecWebSocketVersion = "13";
         }
 
         if (retryAfter is { } delay)

@@ -9,7 +9,7 @@ using static Gateway.Actors.Connections.ConnectionProtocol;
 namespace Gateway.Host.Proxy;
 
 /// <summary>
-/// Proxies one WebSocket upgrade: asks the API actor to send it upstream, relays the answer, and on a
+/// Proxies one WebSocket upgrade: has the API actor send it upstream, relays the response, and on a
 /// 101 upgrades the client and hands the connection to the actor pair.
 /// </summary>
 /// <remarks>
@@ -65,6 +65,14 @@ public sealed class WebSocketProxy
             problem = "the connection cannot be upgraded (WebSocket upgrades need HTTP/1.1)";
         }
 
+        if (problem is null && HasUnsupportedVersion(context.Request))
+        {
+            // RFC 6455 section 4.4: answer 426 and name the version the server speaks.
+            await GatewayErrors.WriteAsync(context, ForwardingOutcome.UnsupportedWebSocketVersion,
+                $"API '{api.Name}' speaks WebSocket version 13 only, and the request asked for version {context.Request.Headers.SecWebSocketVersion}. Send 'Sec-WebSocket-Version: 13'.");
+            return;
+        }
+
         if (problem is not null)
         {
             var expected = overHttp2
@@ -80,7 +88,7 @@ public sealed class WebSocketProxy
         if (overHttp2)
         {
             // RFC 8441 section 5: an HTTP/2 client sends no Sec-WebSocket-Key, because the stream itself
-            // proves the server speaks WebSocket. The HTTP/1.1 upstream needs one, so the gateway makes it.
+            // proves the server speaks WebSocket. The HTTP/1.1 upstream needs one, so the gateway generates it.
             headers.Add(new("Sec-WebSocket-Key", new[] { Convert.ToBase64String(RandomNumberGenerator.GetBytes(16)) }));
         }
 
@@ -108,8 +116,8 @@ public sealed class WebSocketProxy
         switch (answer)
         {
             case UpstreamRejected rejected when overHttp2 && (int)rejected.Response.StatusCode is >= 200 and < 300:
-                // A 2xx answer to an extended CONNECT tells the client the WebSocket is open, so an upstream
-                // that answers the upgrade with 200 cannot be relayed as it is over HTTP/2.
+                // A 2xx response to an extended CONNECT tells the client that the WebSocket is open, so an
+                // upstream's 200 to the upgrade cannot be relayed unchanged over HTTP/2.
                 using (rejected.Response)
                 {
                     _logger.LogWarning("Connection {ConnectionId}: upstream {Upstream} answered the upgrade with {StatusCode} instead of 101",
@@ -144,8 +152,8 @@ public sealed class WebSocketProxy
             LiftRequestLimits(context);
             foreach (var header in accepted.Headers)
             {
-                // Sec-WebSocket-Accept answers the key the gateway made up for an HTTP/2 client, which
-                // expects no such header (RFC 8441 section 5).
+                // Sec-WebSocket-Accept is computed from the key the gateway generated for an HTTP/2
+                // client, which expects no such header (RFC 8441 section 5).
                 if (!(overHttp2 && string.Equals(header.Key, "Sec-WebSocket-Accept", StringComparison.OrdinalIgnoreCase)))
                 {
                     context.Response.Headers[header.Key] = header.Value;
@@ -184,9 +192,22 @@ public sealed class WebSocketProxy
             return $"the method is {request.Method}, not GET";
         }
 
-        if (string.IsNullOrWhiteSpace(request.Headers.SecWebSocketKey))
+        if (!HttpProtocol.IsHttp11(request.Protocol))
+        {
+            return $"the request is {request.Protocol}, and WebSocket upgrades need HTTP/1.1";
+        }
+
+        var key = request.Headers.SecWebSocketKey.ToString();
+        if (string.IsNullOrWhiteSpace(key))
         {
             return "the Sec-WebSocket-Key header is missing";
+        }
+
+        // RFC 6455 section 4.1: the key is 16 random bytes, base64-encoded.
+        Span<byte> decoded = stackalloc byte[24];
+        if (!Convert.TryFromBase64String(key.Trim(), decoded, out var length) || length != 16)
+        {
+            return $"the Sec-WebSocket-Key \"{key}\" is not 16 bytes in base64";
         }
 
         if (string.IsNullOrWhiteSpace(request.Headers.SecWebSocketVersion))
@@ -196,6 +217,10 @@ public sealed class WebSocketProxy
 
         return null;
     }
+
+    /// <summary>True when the client asks for a WebSocket version other than 13, the only one RFC 6455 defines.</summary>
+    private static bool HasUnsupportedVersion(HttpRequest request) =>
+        !string.IsNullOrWhiteSpace(request.Headers.SecWebSocketVersion) && request.Headers.SecWebSocketVersion.ToString().Trim() != "13";
 
     private static string? ValidateExtendedConnect(HttpRequest request)
     {

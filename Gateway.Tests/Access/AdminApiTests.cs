@@ -1,5 +1,8 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.WebSockets;
+using System.Text;
+using Gateway.Tests.Proxy;
 using System.Text.Json;
 using Gateway.Tests.Support;
 
@@ -27,6 +30,25 @@ public sealed class AdminApiTests
         Assert.Equal(HttpStatusCode.OK, right.StatusCode);
     }
 
+    [Theory]
+    [InlineData("{\"rate\": 10, \"per\": \"1s\",", "not valid JSON")]
+    [InlineData("", "the body is empty")]
+    [InlineData("this is not json", "not valid JSON")]
+    [InlineData("[1, 2]", "not an object")]
+    public async Task Keys_RejectMalformedBody(string body, string expected)
+    {
+        await using var gateway = await TestGateway.StartAsync(AdminClient.SecretConfig);
+        using var admin = new AdminClient(gateway);
+
+        using var response = await admin.Http.PostAsync("/admin/keys", AdminClient.Json(body));
+        var text = await response.Content.ReadAsStringAsync();
+        var list = await admin.Http.GetStringAsync("/admin/keys");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains(expected, text);
+        Assert.Equal(0, JsonDocument.Parse(list).RootElement.GetArrayLength());
+    }
+
     [Fact]
     public async Task Keys_CreateReadUpdateDeleteWithoutShowingKey()
     {
@@ -39,7 +61,7 @@ public sealed class AdminApiTests
         var list = await admin.Http.GetStringAsync("/admin/keys");
         using var invalid = await admin.Http.PostAsync("/admin/keys", AdminClient.Json("""{"rate": "fast"}"""));
         using var deleted = await admin.Http.DeleteAsync($"/admin/keys/{id}");
-        using var gone = await admin.Http.GetAsync($"/admin/keys/{id}");
+        using var afterDelete = await admin.Http.GetAsync($"/admin/keys/{id}");
         var keyFile = await File.ReadAllTextAsync(Path.Combine(gateway.Config.Gateway.DataDirectory, "keys.json"));
 
         Assert.StartsWith("key_", id);
@@ -51,7 +73,7 @@ public sealed class AdminApiTests
         Assert.Equal(HttpStatusCode.BadRequest, invalid.StatusCode);
         Assert.Contains("key.rate", await invalid.Content.ReadAsStringAsync());
         Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
-        Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, afterDelete.StatusCode);
         Assert.DoesNotContain(key, keyFile);
     }
 
@@ -85,6 +107,41 @@ public sealed class AdminApiTests
         Assert.Equal(HttpStatusCode.BadRequest, invalid.StatusCode);
         Assert.Equal(HttpStatusCode.NoContent, removed.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, afterRemove.StatusCode);
+    }
+
+    [Fact]
+    public async Task ReplacedApi_KeepsOpenConnections()
+    {
+        await using var upstream = await TestUpstream.StartEchoAsync();
+        await using var gateway = await TestGateway.StartAsync(AdminClient.SecretConfig);
+        using var admin = new AdminClient(gateway);
+        foreach (var id in new[] { "kept", "changed" })
+        {
+            using var created = await admin.Http.PostAsync("/admin/apis", AdminClient.Json(
+                $$"""{"id": "{{id}}", "listen-path": "/{{id}}/", "target-url": "{{upstream.WsUri()}}"}"""));
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+
+        using var cancellation = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        using var kept = new ClientWebSocket();
+        using var changed = new ClientWebSocket();
+        await kept.ConnectAsync(gateway.WsUri("/kept/"), cancellation.Token);
+        await changed.ConnectAsync(gateway.WsUri("/changed/"), cancellation.Token);
+
+        using var replaced = await admin.Http.PutAsync("/admin/apis/changed", AdminClient.Json(
+            $$$"""{"listen-path": "/changed/", "target-url": "{{{upstream.WsUri()}}}", "websocket-limits": {"max-message-size": "1MiB"} }"""));
+        var keptEcho = await WebSocketEchoTests.SendAndReceiveAsync(kept, Encoding.UTF8.GetBytes("kept"), WebSocketMessageType.Text, cancellation.Token);
+        var changedEcho = await WebSocketEchoTests.SendAndReceiveAsync(changed, Encoding.UTF8.GetBytes("changed"), WebSocketMessageType.Text, cancellation.Token);
+        using var removed = await admin.Http.DeleteAsync("/admin/apis/changed");
+        var closed = await changed.ReceiveAsync(new byte[256], cancellation.Token);
+
+        Assert.Equal(HttpStatusCode.OK, replaced.StatusCode);
+        Assert.Equal("kept", Encoding.UTF8.GetString(keptEcho.Payload));
+        Assert.Equal("changed", Encoding.UTF8.GetString(changedEcho.Payload));
+        Assert.Equal(HttpStatusCode.NoContent, removed.StatusCode);
+        Assert.Equal(WebSocketMessageType.Close, closed.MessageType);
+        Assert.Equal((WebSocketCloseStatus)1012, changed.CloseStatus);
+        await kept.CloseAsync(WebSocketCloseStatus.NormalClosure, "", cancellation.Token);
     }
 
     [Fact]

@@ -42,7 +42,7 @@ public sealed class DurabilityTests
                 $$$"""{"id": "live", "listen-path": "/live/", "target-url": "{{{upstream.HttpUri()}}}", "auth": {"mode": "token"} }"""));
             Assert.Equal(HttpStatusCode.Created, created.StatusCode);
 
-            // SIGKILL: no shutdown code runs, so only what was on disk when the admin API answered counts.
+            // SIGKILL: no shutdown code runs, so only what was on disk when the admin API responded counts.
             first.Kill();
             await first.WaitForExitAsync();
         }
@@ -67,7 +67,7 @@ public sealed class DurabilityTests
         }
     }
 
-    /// <summary>Starts Gateway.Host as a child process and waits until its admin listener answers.</summary>
+    /// <summary>Starts Gateway.Host as a child process and waits until its admin listener responds.</summary>
     private static async Task<Process> StartGatewayAsync(string configFile, Uri adminUri)
     {
         var hostDll = typeof(GatewayHost).Assembly.Location;

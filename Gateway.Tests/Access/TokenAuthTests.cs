@@ -48,6 +48,27 @@ public sealed class TokenAuthTests
     }
 
     [Fact]
+    public async Task Strip_RemovesEveryCredentialPlace()
+    {
+        await using var upstream = await TestUpstream.StartAsync(EchoHeadersAsync);
+        await using var gateway = await TestGateway.StartWithApiAsync(upstream.HttpUri(), apiExtra: TokenAuth, gatewayExtra: AdminClient.SecretConfig);
+        using var admin = new AdminClient(gateway);
+        var (_, key) = await admin.CreateKeyAsync("{}");
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, gateway.HttpUri("/echo/a?auth_token=stale&y=2"));
+        request.Headers.Add("Authorization", $"Bearer {key}");
+        request.Headers.Add("Cookie", "theme=dark; auth_token=old");
+
+        var body = await (await http.SendAsync(request)).Content.ReadAsStringAsync();
+
+        Assert.Contains("query=?y=2", body);
+        Assert.DoesNotContain("stale", body);
+        Assert.Contains("cookie=theme=dark", body);
+        Assert.DoesNotContain("auth_token=old", body);
+        Assert.Contains("authorization=(none)", body);
+    }
+
+    [Fact]
     public async Task Http_RejectsMissingAndWrongKey()
     {
         await using var upstream = await TestUpstream.StartEchoAsync();

@@ -138,6 +138,38 @@ public sealed class HandshakeTests
         Assert.Equal("application/json; charset=utf-8", RawWebSocket.Header(head, "Content-Type"));
     }
 
+    [Theory]
+    [InlineData("GET /echo/ HTTP/1.1", "Sec-WebSocket-Version: 8\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "HTTP/1.1 426")]
+    [InlineData("GET /echo/ HTTP/1.1", "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: short", "HTTP/1.1 400")]
+    [InlineData("GET /echo/ HTTP/1.0", "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "HTTP/1.1 400")]
+    [InlineData("POST /echo/ HTTP/1.1", "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nContent-Length: 0", "HTTP/1.1 400")]
+    public async Task MalformedHandshake_AnsweredByGateway(string requestLine, string headers, string expectedStatus)
+    {
+        var upstreamCalls = 0;
+        await using var upstream = await TestUpstream.StartAsync(context =>
+        {
+            Interlocked.Increment(ref upstreamCalls);
+            return TestUpstream.EchoAsync(context);
+        });
+        await using var gateway = await TestGateway.StartWithApiAsync(upstream.WsUri());
+        using var cancellation = new CancellationTokenSource(Timeout);
+        using var client = new TcpClient();
+        await client.ConnectAsync(gateway.ClientEndpoint, cancellation.Token);
+        var stream = client.GetStream();
+
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(
+            $"{requestLine}\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n{headers}\r\n\r\n"), cancellation.Token);
+        var head = await RawWebSocket.ReadHeadAsync(stream, cancellation.Token);
+
+        Assert.StartsWith(expectedStatus, head);
+        Assert.Equal("application/json; charset=utf-8", RawWebSocket.Header(head, "Content-Type"));
+        Assert.Equal(0, Volatile.Read(ref upstreamCalls));
+        if (expectedStatus.EndsWith("426"))
+        {
+            Assert.Equal("13", RawWebSocket.Header(head, "Sec-WebSocket-Version"));
+        }
+    }
+
     [Fact]
     public async Task UnknownPath_Gets404Json()
     {

@@ -98,13 +98,20 @@ public sealed class HttpForwardingTests
     }
 
     [Fact]
-    public async Task LargeBodies_StreamBothWays()
+    public async Task LargeUpload_ReachesUpstreamIntact()
     {
         await using var upstream = await TestUpstream.StartAsync(async context =>
         {
-            // Echo the body back as it arrives, so neither side holds it whole.
-            context.Response.ContentType = "application/octet-stream";
-            await context.Request.Body.CopyToAsync(context.Response.Body);
+            // The upstream hashes the body as it arrives, so it never holds it whole either.
+            using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+            var buffer = new byte[64 * 1024];
+            int read;
+            while ((read = await context.Request.Body.ReadAsync(buffer)) > 0)
+            {
+                hash.AppendData(buffer, 0, read);
+            }
+
+            await context.Response.WriteAsync(Convert.ToHexString(hash.GetHashAndReset()));
         });
         await using var gateway = await TestGateway.StartWithApiAsync(upstream.HttpUri());
         using var http = new HttpClient();
@@ -112,10 +119,30 @@ public sealed class HttpForwardingTests
         new Random(7).NextBytes(body);
 
         using var response = await http.PostAsync(gateway.HttpUri("/echo/upload"), new ByteArrayContent(body));
-        var echoed = await response.Content.ReadAsByteArrayAsync();
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.True(body.AsSpan().SequenceEqual(echoed), "the body came back changed");
+        Assert.Equal(Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(body)), await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task LargeDownload_ReachesClientIntact()
+    {
+        var body = new byte[8 * 1024 * 1024];
+        new Random(9).NextBytes(body);
+        await using var upstream = await TestUpstream.StartAsync(async context =>
+        {
+            context.Response.ContentType = "application/octet-stream";
+            for (var offset = 0; offset < body.Length; offset += 64 * 1024)
+            {
+                await context.Response.Body.WriteAsync(body.AsMemory(offset, 64 * 1024));
+            }
+        });
+        await using var gateway = await TestGateway.StartWithApiAsync(upstream.HttpUri());
+        using var http = new HttpClient();
+
+        var received = await http.GetByteArrayAsync(gateway.HttpUri("/echo/download"));
+
+        Assert.True(body.AsSpan().SequenceEqual(received), "the downloaded body differs from the one the upstream sent");
     }
 
     [Fact]

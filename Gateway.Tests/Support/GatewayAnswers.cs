@@ -7,8 +7,8 @@ namespace Gateway.Tests.Support;
 public static class GatewayAnswers
 {
     /// <summary>
-    /// Sends a WebSocket upgrade request with HttpClient, for checking rejections: the gateway answers
-    /// those with an ordinary response and a JSON body.
+    /// Sends a WebSocket upgrade request with HttpClient, for checking rejections: the gateway rejects
+    /// an upgrade with an ordinary response and a JSON body.
     /// </summary>
     public static async Task<HttpResponseMessage> SendUpgradeAsync(HttpClient http, Uri uri, Action<HttpRequestMessage>? configure = null)
     {

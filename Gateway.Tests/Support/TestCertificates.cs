@@ -30,7 +30,7 @@ public sealed class TestCertificates : IDisposable
         AuthorityFile = WritePem(Authority.ExportCertificatePem());
     }
 
-    /// <summary>The temporary directory that holds the PEM files; removed on dispose.</summary>
+    /// <summary>The temporary directory that contains the PEM files, removed on dispose.</summary>
     public string Directory { get; }
 
     public X509Certificate2 Authority { get; }

@@ -48,9 +48,30 @@ public sealed class TestGateway : IAsyncDisposable
         Func<SocketsHttpConnectionContext, CancellationToken, ValueTask<Stream>>? upstreamConnect = null,
         string rootExtra = "")
     {
-        // Each gateway gets its own data directory unless the body names one, so tests never share keys.
-        var dataDirectory = Path.Combine(Path.GetTempPath(), "gateway-tests", Guid.NewGuid().ToString("n"));
-        var text = $$"""
+        var config = GatewayConfigLoader.LoadText(ConfigText(gatewayBody, NewDataDirectory(), rootExtra), "test.conf");
+        var app = GatewayHost.Build(config, upstreamConnect);
+        await app.StartAsync();
+        return new TestGateway(app, config);
+    }
+
+    /// <summary>Starts a gateway from a configuration file, so that POST /admin/reload can read it again.</summary>
+    public static async Task<TestGateway> StartFromFileAsync(string path)
+    {
+        var config = GatewayConfigLoader.LoadFile(path);
+        var app = GatewayHost.Build(config);
+        await app.StartAsync();
+        return new TestGateway(app, config);
+    }
+
+    /// <summary>A fresh data directory, so tests never share keys or runtime APIs.</summary>
+    public static string NewDataDirectory() => Path.Combine(Path.GetTempPath(), "gateway-tests", Guid.NewGuid().ToString("n"));
+
+    /// <summary>
+    /// The configuration the tests use: listeners on free loopback ports, a short drain time, the given
+    /// data directory, <paramref name="gatewayBody"/> inside <c>gateway { }</c>, and <paramref name="rootExtra"/> after it.
+    /// </summary>
+    public static string ConfigText(string gatewayBody, string dataDirectory, string rootExtra = "") =>
+        $$"""
             gateway {
               listen = [ { host = "127.0.0.1", port = 0 } ]
               admin {
@@ -64,11 +85,6 @@ public sealed class TestGateway : IAsyncDisposable
             akka.loglevel = INFO
             {{rootExtra}}
             """;
-        var config = GatewayConfigLoader.LoadText(text, "test.conf");
-        var app = GatewayHost.Build(config, upstreamConnect);
-        await app.StartAsync();
-        return new TestGateway(app, config);
-    }
 
     /// <summary>Starts a gateway with one API named <paramref name="apiId"/> on /{apiId}/ in front of <paramref name="target"/>.</summary>
     public static Task<TestGateway> StartWithApiAsync(Uri target, string apiId = "echo", string apiExtra = "", string gatewayExtra = "") =>

@@ -74,6 +74,30 @@ public sealed class TlsListenerTests : IDisposable
     }
 
     [Fact]
+    public async Task Http2Client_EchoesLargeMessages()
+    {
+        await using var upstream = await TestUpstream.StartTlsEchoAsync(_certificates.IssueLoopbackServer());
+        await using var gateway = await StartTlsGatewayAsync(upstream.WssUri());
+        using var cancellation = new CancellationTokenSource(Timeout);
+        using var invoker = new HttpMessageInvoker(_certificates.CreateTrustingHandler());
+        using var client = new ClientWebSocket();
+        client.Options.HttpVersion = HttpVersion.Version20;
+        client.Options.HttpVersionPolicy = HttpVersionPolicy.RequestVersionExact;
+        await client.ConnectAsync(WssUri(gateway.ClientEndpoint, "/echo/"), invoker, cancellation.Token);
+
+        // Larger than Kestrel's default HTTP/2 stream window (768 KiB), so flow control must work both ways.
+        for (var i = 0; i < 8; i++)
+        {
+            var message = System.Security.Cryptography.RandomNumberGenerator.GetBytes(1024 * 1024);
+            var echoed = await WebSocketEchoTests.SendAndReceiveAsync(client, message, WebSocketMessageType.Binary, cancellation.Token);
+            Assert.True(message.AsSpan().SequenceEqual(echoed.Payload), $"message {i} came back different");
+        }
+
+        await client.CloseAsync(WebSocketCloseStatus.NormalClosure, "", cancellation.Token);
+        Assert.Equal(WebSocketCloseStatus.NormalClosure, client.CloseStatus);
+    }
+
+    [Fact]
     public async Task Http2Request_IsForwardedToHttp11Upstream()
     {
         await using var upstream = await TestUpstream.StartTlsEchoAsync(_certificates.IssueLoopbackServer());
@@ -172,6 +196,27 @@ public sealed class TlsListenerTests : IDisposable
         Assert.Equal("CN=*.wild.test", await ServerCertificateSubjectAsync(gateway.ClientEndpoint, "one.wild.test"));
         Assert.Equal("CN=default.test", await ServerCertificateSubjectAsync(gateway.ClientEndpoint, "two.levels.wild.test"));
         Assert.Equal("CN=default.test", await ServerCertificateSubjectAsync(gateway.ClientEndpoint, "other.test"));
+    }
+
+    [Fact]
+    public async Task ExpiredListenerCertificate_StillStarts()
+    {
+        var expired = _certificates.IssueServer("localhost", new[] { "localhost" }, new[] { IPAddress.Loopback }, DateTimeOffset.UtcNow.AddDays(-1));
+        var (certificate, key) = _certificates.WritePemPair(expired);
+        await using var gateway = await TestGateway.StartAsync($$"""
+            listen = [ { host = "127.0.0.1", port = 0, tls { certificate = "{{certificate}}", key = "{{key}}" } } ]
+            """);
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync(gateway.ClientEndpoint);
+        await using var tls = new SslStream(tcp.GetStream());
+
+        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+        {
+            TargetHost = "localhost",
+            RemoteCertificateValidationCallback = (_, _, _, _) => true,
+        });
+
+        Assert.Equal(expired.Thumbprint, new X509Certificate2(tls.RemoteCertificate!).Thumbprint);
     }
 
     [Theory]

@@ -28,12 +28,14 @@ public sealed class UpstreamTlsTests : IDisposable
     }
 
     [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public async Task UntrustedAuthority_Gives502WithReason(bool webSocket)
+    [InlineData(true, "off")]
+    [InlineData(false, "off")]
+    [InlineData(true, "on")]
+    [InlineData(false, "on")]
+    public async Task UntrustedAuthority_Gives502WithReason(bool webSocket, string preserveHostHeader)
     {
         await using var upstream = await TestUpstream.StartTlsEchoAsync(_otherAuthority.IssueLoopbackServer());
-        await using var gateway = await TestGateway.StartWithApiAsync(upstream.WssUri());
+        await using var gateway = await TestGateway.StartWithApiAsync(upstream.WssUri(), apiExtra: $"preserve-host-header = {preserveHostHeader}");
 
         var (status, error) = await SendAsync(gateway, webSocket);
 
@@ -134,8 +136,10 @@ public sealed class UpstreamTlsTests : IDisposable
         Assert.Contains("The upstream of API 'echo'", error);
     }
 
-    [Fact]
-    public async Task TargetWithoutPort_ConnectsTo443WithHostAsSni()
+    [Theory]
+    [InlineData("off")]
+    [InlineData("on")]
+    public async Task TargetWithoutPort_ConnectsTo443WithHostAsSni(string preserveHostHeader)
     {
         var certificate = _certificates.IssueServer("upstream.test");
         var serverNames = new ConcurrentQueue<string?>();
@@ -167,6 +171,7 @@ public sealed class UpstreamTlsTests : IDisposable
               echo {
                 listen-path = "/echo/"
                 target-url = "wss://upstream.test/base"
+                preserve-host-header = {{preserveHostHeader}}
                 upstream-tls { ca-bundle = "{{_certificates.AuthorityFile}}" }
               }
             }

@@ -1,0 +1,96 @@
+using System.Globalization;
+using Gateway.Bench.Client;
+
+namespace Gateway.Bench.Scenarios;
+
+/// <summary>
+/// Memory per idle proxied connection: the resident set of the proxy's processes is read before and
+/// after opening the connections (each carries one echo, then stays idle), and the growth is divided
+/// by the number of connections.
+/// </summary>
+public static class IdleMemoryScenario
+{
+    public const int Extrapolated = 100_000;
+
+    // Descriptors a proxy needs besides its connections: listeners, epoll, logs, the runtime's own.
+    private const int DescriptorMargin = 200;
+
+    /// <summary>Returns why the case cannot run within the file-descriptor limits, or null when it can.</summary>
+    public static string? CheckDescriptorLimits(IReadOnlyList<int> proxyProcesses, int connections)
+    {
+        var own = SoftOpenFileLimit("self");
+        if (connections + DescriptorMargin > own)
+        {
+            return $"the load generator may open {own} files and {connections} connections need about {connections + DescriptorMargin}";
+        }
+
+        // nginx spreads connections over its workers, but one worker may take most of them, so each
+        // process is checked for the whole count.
+        foreach (var process in proxyProcesses)
+        {
+            var limit = SoftOpenFileLimit(process.ToString(CultureInfo.InvariantCulture));
+            if (2 * connections + DescriptorMargin > limit)
+            {
+                return $"process {process} may open {limit} files and {connections} proxied connections need about {2 * connections + DescriptorMargin} (two each)";
+            }
+        }
+
+        return null;
+    }
+
+    public static async Task<Dictionary<string, double>> RunAsync(Uri url, IReadOnlyList<int> proxyProcesses, int connections, TimeSpan settle)
+    {
+        var baseline = ResidentKiB(proxyProcesses);
+        var sockets = await WebSocketConnector.ConnectManyAsync(url, connections, parallel: 64, CancellationToken.None);
+        try
+        {
+            var message = new byte[64];
+            await Task.WhenAll(sockets.Select(socket => WebSocketConnector.EchoOnceAsync(socket, message, new byte[64], CancellationToken.None)));
+            await Task.Delay(settle);
+            var loaded = ResidentKiB(proxyProcesses);
+            var perConnection = (loaded - baseline) / (double)connections;
+            return new Dictionary<string, double>
+            {
+                ["baselineKiB"] = baseline,
+                ["loadedKiB"] = loaded,
+                ["kibPerConnection"] = perConnection,
+                ["extrapolatedMiB"] = (baseline + perConnection * Extrapolated) / 1024.0,
+            };
+        }
+        finally
+        {
+            await WebSocketConnector.CloseAllAsync(sockets);
+        }
+    }
+
+    /// <summary>Sums VmRSS over the processes, in KiB.</summary>
+    public static long ResidentKiB(IEnumerable<int> processes) =>
+        processes.Sum(process => ReadStatusKiB(process, "VmRSS:"));
+
+    private static long ReadStatusKiB(int process, string field)
+    {
+        foreach (var line in File.ReadLines($"/proc/{process}/status"))
+        {
+            if (line.StartsWith(field, StringComparison.Ordinal))
+            {
+                return long.Parse(line[field.Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+            }
+        }
+
+        throw new InvalidOperationException($"/proc/{process}/status has no {field} line.");
+    }
+
+    private static int SoftOpenFileLimit(string process)
+    {
+        foreach (var line in File.ReadLines($"/proc/{process}/limits"))
+        {
+            if (line.StartsWith("Max open files", StringComparison.Ordinal))
+            {
+                var soft = line["Max open files".Length..].Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries)[0];
+                return soft == "unlimited" ? int.MaxValue : int.Parse(soft, CultureInfo.InvariantCulture);
+            }
+        }
+
+        throw new InvalidOperationException($"/proc/{process}/limits has no 'Max open files' line.");
+    }
+}
