@@ -11,7 +11,7 @@ namespace Gateway.Actors.Cluster;
 /// <summary>
 /// Replicates the APIs defined at run time between cluster nodes. It writes each change the local
 /// API supervisor publishes (<see cref="RuntimeApiChanged"/>) to a replicated map of
-/// Akka.DistributedData, kept in the durable LMDB store, and applies the changes of other nodes to the
+/// Akka.DistributedData, kept in the durable store (<see cref="FileDurableStore"/>), and applies the changes of other nodes to the
 /// local supervisor as <see cref="PutApi"/> and <see cref="RemoveApi"/>.
 /// </summary>
 /// <remarks>

@@ -11,7 +11,7 @@ namespace Gateway.Actors.Cluster;
 /// <summary>
 /// The key store of a cluster node: answers the same <see cref="KeyStoreProtocol"/> commands as
 /// <see cref="KeyStore"/>, but keeps the records in a replicated map of Akka.DistributedData, stored
-/// in each node's durable LMDB store. Every node publishes the map as its <see cref="KeySnapshot"/> and
+/// in each node's durable store (<see cref="FileDurableStore"/>). Every node publishes the map as its <see cref="KeySnapshot"/> and
 /// publishes the differences as key events, so a key deleted on any node closes its WebSockets on all.
 /// </summary>
 /// <remarks>

@@ -137,7 +137,7 @@ public sealed class TestCluster : IAsyncDisposable
         }
         catch (IOException)
         {
-            // A node's LMDB files can stay locked for a moment after its actor system ended; the
+            // A node can still be writing its durable files for a moment after its actor system ended; the
             // directory is under the temporary directory and holds only test keys.
         }
     }
