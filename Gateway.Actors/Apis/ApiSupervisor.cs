@@ -200,6 +200,7 @@ public sealed partial class ApiSupervisor : ReceiveActor, IWithTimers
 
         AddRoute(put.Definition);
         PublishRoutes();
+        Context.System.EventStream.Publish(new RuntimeApiChanged(id, put.Json));
         sender.Tell(new ApiStored(id, created));
     }
 
@@ -255,6 +256,7 @@ public sealed partial class ApiSupervisor : ReceiveActor, IWithTimers
         }
 
         PublishRoutes();
+        Context.System.EventStream.Publish(new RuntimeApiChanged(remove.Id, null));
         sender.Tell(new ApiRemoved(remove.Id));
     }
 

@@ -48,6 +48,12 @@ public static class ApiSupervisorProtocol
     public sealed record ApiChangeRejected(string Id, RejectionReason Reason, string Detail);
 
     /// <summary>
+    /// Published on the event stream after an API defined at run time was stored or removed
+    /// (<paramref name="Json"/> null), so a cluster node can replicate the change.
+    /// </summary>
+    public sealed record RuntimeApiChanged(string Id, string? Json);
+
+    /// <summary>
     /// Replaces the APIs of the configuration file with <paramref name="Apis"/>, read again from the file:
     /// an unchanged API keeps its actor and connections, a changed one serves new connections with the new
     /// definition while its open connections keep the old one until they end, and a removed one closes

@@ -108,6 +108,7 @@ public static partial class GatewayConfigLoader
         {
             DataDirectory = ReadDataDirectory(gateway, reader),
             RequestLimits = ReadRequestLimits(gateway, reader),
+            Cluster = ReadCluster(gateway, reader),
         };
     }
 

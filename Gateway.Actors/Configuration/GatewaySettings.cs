@@ -13,6 +13,8 @@ public sealed record GatewaySettings(
     public string DataDirectory { get; init; } = "./data";
 
     public RequestLimits RequestLimits { get; init; } = new(32 * 1024, 8 * 1024);
+
+    public ClusterSettings Cluster { get; init; } = ClusterSettings.Disabled;
 }
 
 /// <summary>One client listener; <paramref name="Tls"/> is null for plain HTTP.</summary>

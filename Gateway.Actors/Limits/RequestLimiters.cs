@@ -13,11 +13,15 @@ namespace Gateway.Actors.Limits;
 /// Limiters are partitioned by key id (or API id) and the policy's revision, so an updated key starts
 /// with fresh limiters of its new size, and idle partitions are dropped by the library. A window starts
 /// when its partition is first used.
-/// NOTE: counters live on this node only and start empty after a restart; a cluster would give each
-/// node its share of the budget.
+/// In a cluster, rate limits take this node's share from <see cref="NodeShare"/> and quotas are counted
+/// by an <see cref="IQuotaCounter"/> shared by every node.
+/// NOTE: rate counters live on this node only and start empty after a restart.
 /// </remarks>
 public sealed class RequestLimiters : IDisposable
 {
+    private readonly NodeShare _share;
+    private readonly IQuotaCounter? _quotas;
+
     private readonly PartitionedRateLimiter<Window> _limiters = PartitionedRateLimiter.Create<Window, string>(window =>
         RateLimitPartition.GetFixedWindowLimiter(window.Partition, _ => new FixedWindowRateLimiterOptions
         {
@@ -26,6 +30,14 @@ public sealed class RequestLimiters : IDisposable
             QueueLimit = 0,
             AutoReplenishment = true,
         }));
+
+    /// <param name="share">This node's share of each rate; null keeps every rate whole.</param>
+    /// <param name="quotas">Cluster-wide quota counter; null counts quotas on this node only.</param>
+    public RequestLimiters(NodeShare? share = null, IQuotaCounter? quotas = null)
+    {
+        _share = share ?? new NodeShare();
+        _quotas = quotas;
+    }
 
     /// <summary>
     /// Takes one permit from each limit of <paramref name="api"/> and <paramref name="key"/>, rate limits
@@ -36,12 +48,12 @@ public sealed class RequestLimiters : IDisposable
         var windows = new List<(LimitKind Kind, Window Window)>(4);
         if (key?.Policy is { Rate: { } keyRate } keyPolicy)
         {
-            windows.Add((LimitKind.KeyRate, new Window($"key-rate:{key.Id}:{key.Revision}", keyRate, keyPolicy.Per)));
+            windows.Add((LimitKind.KeyRate, new Window($"key-rate:{key.Id}:{key.Revision}:{_share.Generation}", _share.Of(keyRate), keyPolicy.Per)));
         }
 
         if (api.RateLimit is { } apiRate)
         {
-            windows.Add((LimitKind.ApiRate, new Window($"api-rate:{api.Id}:{apiRate.Rate}:{apiRate.Per.Ticks}", apiRate.Rate, apiRate.Per)));
+            windows.Add((LimitKind.ApiRate, new Window($"api-rate:{api.Id}:{apiRate.Rate}:{apiRate.Per.Ticks}:{_share.Generation}", _share.Of(apiRate.Rate), apiRate.Per)));
         }
 
         if (key?.Policy is { QuotaMax: { } quotaMax } quotaPolicy)
@@ -56,6 +68,17 @@ public sealed class RequestLimiters : IDisposable
 
         foreach (var (kind, window) in windows)
         {
+            if (_quotas is not null && kind is LimitKind.KeyQuota or LimitKind.ApiQuota)
+            {
+                var quota = _quotas.TryTake(window.Partition, window.Permits, window.Length);
+                if (quota.IsAcquired)
+                {
+                    continue;
+                }
+
+                return new LimitDecision(kind, window.Permits, 0, quota.RetryAfter);
+            }
+
             using var lease = _limiters.AttemptAcquire(window);
             if (lease.IsAcquired)
             {

@@ -2,11 +2,13 @@ using System.Net;
 using Akka.Hosting;
 using Akka.Logger.Serilog;
 using Gateway.Actors.Apis;
+using Gateway.Actors.Cluster;
 using Gateway.Actors.Configuration;
 using Gateway.Actors.Keys;
 using Gateway.Actors.Limits;
 using Gateway.Host.Admin;
 using Gateway.Host.Auth;
+using Gateway.Host.Cluster;
 using Gateway.Host.Echo;
 using Gateway.Host.Proxy;
 using Microsoft.AspNetCore.Connections.Features;
@@ -38,9 +40,12 @@ public static class GatewayHost
         var routes = new RouteTableHolder();
         var stored = StoredState.Load(settings.DataDirectory);
         var keys = new KeySnapshotHolder();
-        var keyConnections = new KeyConnectionCounts();
+        var usage = settings.Cluster.Enabled ? new ClusterUsage() : null;
+        var keyConnections = new KeyConnectionCounts(usage);
+        var share = new NodeShare();
         builder.Services.AddSingleton(keys);
-        builder.Services.AddSingleton(new RequestLimiters());
+        builder.Services.AddSingleton(share);
+        builder.Services.AddSingleton(new RequestLimiters(share, usage));
         builder.Services.AddSingleton<JwtValidator>();
         builder.Services.AddSingleton<AccessGate>();
         builder.Services.AddSingleton(settings);
@@ -55,6 +60,12 @@ public static class GatewayHost
 
         builder.Services.AddAkka("gateway", akka =>
         {
+            // Cluster settings go first, so akka keys of the configuration file override them.
+            if (settings.Cluster.Enabled)
+            {
+                akka.WithGatewayCluster(settings.Cluster, settings.DataDirectory);
+            }
+
             akka.AddHocon(config.Root, HoconAddMode.Prepend);
 
             // The host stops the actor system, after DrainService has closed every WebSocket with 1001.
@@ -70,6 +81,13 @@ public static class GatewayHost
                 var supervisor = system.ActorOf(
                     ApiSupervisor.Props(settings.Apis, routes, stored.ApiFilePath, stored.Apis, keyConnections, upstreamConnect), "apis");
                 registry.Register<ApiSupervisor>(supervisor);
+                if (settings.Cluster.Enabled)
+                {
+                    ClusterHosting.StartActors(system, registry, supervisor, stored, keys, share);
+                    system.ActorOf(UsageReplicator.Props(usage!, keyConnections, settings.Cluster.FlushInterval), "usage");
+                    return;
+                }
+
                 var keyStore = system.ActorOf(KeyStore.Props(stored.KeyFilePath, stored.Keys, keys), "keys");
                 registry.Register<KeyStore>(keyStore);
             });

@@ -42,11 +42,13 @@ public sealed class TestGateway : IAsyncDisposable
     /// listeners on free loopback ports.
     /// </summary>
     /// <param name="upstreamConnect">Replaces how the gateway opens upstream connections; null for the default.</param>
+    /// <param name="rootExtra">HOCON placed after <c>gateway { }</c> at the root, such as <c>akka</c> settings.</param>
     public static async Task<TestGateway> StartAsync(
         string gatewayBody,
-        Func<SocketsHttpConnectionContext, CancellationToken, ValueTask<Stream>>? upstreamConnect = null)
+        Func<SocketsHttpConnectionContext, CancellationToken, ValueTask<Stream>>? upstreamConnect = null,
+        string rootExtra = "")
     {
-        var config = GatewayConfigLoader.LoadText(ConfigText(gatewayBody, NewDataDirectory()), "test.conf");
+        var config = GatewayConfigLoader.LoadText(ConfigText(gatewayBody, NewDataDirectory(), rootExtra), "test.conf");
         var app = GatewayHost.Build(config, upstreamConnect);
         await app.StartAsync();
         return new TestGateway(app, config);
@@ -66,9 +68,9 @@ public sealed class TestGateway : IAsyncDisposable
 
     /// <summary>
     /// The configuration the tests use: listeners on free loopback ports, a short drain time, the given
-    /// data directory, and <paramref name="gatewayBody"/> inside <c>gateway { }</c>.
+    /// data directory, <paramref name="gatewayBody"/> inside <c>gateway { }</c>, and <paramref name="rootExtra"/> after it.
     /// </summary>
-    public static string ConfigText(string gatewayBody, string dataDirectory) =>
+    public static string ConfigText(string gatewayBody, string dataDirectory, string rootExtra = "") =>
         $$"""
             gateway {
               listen = [ { host = "127.0.0.1", port = 0 } ]
@@ -81,6 +83,7 @@ public sealed class TestGateway : IAsyncDisposable
               {{gatewayBody}}
             }
             akka.loglevel = INFO
+            {{rootExtra}}
             """;
 
     /// <summary>Starts a gateway with one API named <paramref name="apiId"/> on /{apiId}/ in front of <paramref name="target"/>.</summary>
