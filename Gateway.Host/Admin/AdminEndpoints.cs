@@ -122,7 +122,27 @@ public static class AdminEndpoints
                     : new { state = breaker.State.ToString(), failures = breaker.Failures, samples = breaker.Samples, openUntil = breaker.OpenUntil },
             };
         });
-        await context.Response.WriteAsJsonAsync(new { version = Version, apis });
+        await context.Response.WriteAsJsonAsync(new { version = Version, apis, cluster = ClusterMembers(context) });
+    }
+
+    /// <summary>The cluster's members and their status; null when the gateway runs as a single process.</summary>
+    private static object? ClusterMembers(HttpContext context)
+    {
+        var system = context.RequestServices.GetRequiredService<ActorSystem>();
+        if (system is not Akka.Actor.ExtendedActorSystem extended || extended.Provider is not Akka.Cluster.ClusterActorRefProvider)
+        {
+            return null;
+        }
+
+        var cluster = Akka.Cluster.Cluster.Get(system);
+        var state = cluster.State;
+        return new
+        {
+            self = cluster.SelfAddress.ToString(),
+            leader = state.Leader?.ToString(),
+            members = state.Members.Select(member => new { address = member.Address.ToString(), status = member.Status.ToString() }),
+            unreachable = state.Unreachable.Select(member => member.Address.ToString()),
+        };
     }
 
     /// <summary>

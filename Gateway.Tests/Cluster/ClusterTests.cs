@@ -40,6 +40,10 @@ public sealed class ClusterTests
         Assert.Equal(HttpStatusCode.OK, second);
         Assert.Equal(HttpStatusCode.OK, third);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"the key took {clock.ElapsedMilliseconds} ms to reach nodes 2 and 3");
+        var status = System.Text.Json.JsonDocument.Parse(await admin.Http.GetStringAsync("/admin/status")).RootElement;
+        var members = status.GetProperty("cluster").GetProperty("members").EnumerateArray().ToArray();
+        Assert.Equal(3, members.Length);
+        Assert.All(members, member => Assert.Equal("Up", member.GetProperty("status").GetString()));
     }
 
     [Fact]
