@@ -7,6 +7,7 @@ using Xunit.Abstractions;
 
 namespace Gateway.Tests.Access;
 
+[Collection(TimingCollection.Name)]
 public sealed class WebSocketLimitTests
 {
     private readonly ITestOutputHelper _output;
