@@ -138,7 +138,7 @@ public sealed class ConfigLoaderTests
     {
         var hocon = Path.Combine(RepositoryRoot(), "hocon");
 
-        // The compose configuration binds the admin API to every address, so it needs the secret that
+        // The cluster node configuration binds the admin API to every address, so it needs the secret that
         // docker-compose.yml passes in.
         using var secret = new EnvironmentVariable("GATEWAY_ADMIN_SECRET", "a-secret-of-at-least-sixteen-characters");
         foreach (var file in Directory.GetFiles(hocon, "*.conf"))
