@@ -14,10 +14,10 @@ public sealed class FrameTransparencyTests
         await using var upstream = RawUpstream.Start();
         await using var gateway = await TestGateway.StartWithApiAsync(upstream.WsUri());
         using var cancellation = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        var accepting = upstream.AcceptUpgradeAsync(cancellationToken: cancellation.Token);
-        var (client, clientStream, head) = await RawWebSocket.ConnectAsync(gateway.ClientEndpoint, "/echo/", cancellationToken: cancellation.Token);
-        using var _ = client;
-        using var accepted = await accepting;
+        using var tunnel = await upstream.OpenThroughAsync(gateway, "/echo/", cancellationToken: cancellation.Token);
+        var clientStream = tunnel.ClientStream;
+        var accepted = tunnel.Upstream;
+        var head = tunnel.ResponseHead;
         Assert.StartsWith("HTTP/1.1 101", head);
 
         var sent = FragmentedMessageWithPing(mask: ClientMask);
@@ -33,10 +33,9 @@ public sealed class FrameTransparencyTests
         await using var upstream = RawUpstream.Start();
         await using var gateway = await TestGateway.StartWithApiAsync(upstream.WsUri());
         using var cancellation = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        var accepting = upstream.AcceptUpgradeAsync(cancellationToken: cancellation.Token);
-        var (client, clientStream, _) = await RawWebSocket.ConnectAsync(gateway.ClientEndpoint, "/echo/", cancellationToken: cancellation.Token);
-        using var __ = client;
-        using var accepted = await accepting;
+        using var tunnel = await upstream.OpenThroughAsync(gateway, "/echo/", cancellationToken: cancellation.Token);
+        var clientStream = tunnel.ClientStream;
+        var accepted = tunnel.Upstream;
 
         var sent = FragmentedMessageWithPing(mask: null);
         await accepted.Stream.WriteAsync(sent, cancellation.Token);
@@ -51,13 +50,10 @@ public sealed class FrameTransparencyTests
         await using var upstream = RawUpstream.Start();
         await using var gateway = await TestGateway.StartWithApiAsync(upstream.WsUri());
         using var cancellation = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        var accepting = upstream.AcceptUpgradeAsync(
-            extraHeaders: "Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover\r\n",
-            cancellationToken: cancellation.Token);
-        var (client, clientStream, head) = await RawWebSocket.ConnectAsync(
-            gateway.ClientEndpoint, "/echo/", "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n", cancellation.Token);
-        using var _ = client;
-        using var accepted = await accepting;
+        using var tunnel = await upstream.OpenThroughAsync(gateway, "/echo/", clientHeaders: "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n", upstreamHeaders: "Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover\r\n", cancellationToken: cancellation.Token);
+        var clientStream = tunnel.ClientStream;
+        var accepted = tunnel.Upstream;
+        var head = tunnel.ResponseHead;
 
         // "Hello" compressed with DEFLATE, as RFC 7692 section 7.2.3.1 shows it.
         var compressed = new byte[] { 0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00 };
@@ -81,10 +77,9 @@ public sealed class FrameTransparencyTests
         await using var upstream = RawUpstream.Start();
         await using var gateway = await TestGateway.StartWithApiAsync(upstream.WsUri());
         using var cancellation = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        var accepting = upstream.AcceptUpgradeAsync(cancellationToken: cancellation.Token);
-        var (client, clientStream, _) = await RawWebSocket.ConnectAsync(gateway.ClientEndpoint, "/echo/", cancellationToken: cancellation.Token);
-        using var __ = client;
-        using var accepted = await accepting;
+        using var tunnel = await upstream.OpenThroughAsync(gateway, "/echo/", cancellationToken: cancellation.Token);
+        var clientStream = tunnel.ClientStream;
+        var accepted = tunnel.Upstream;
 
         await clientStream.WriteAsync(RawWebSocket.Frame(0x9, "from client"u8, mask: ClientMask), cancellation.Token);
         var pingAtUpstream = await RawWebSocket.ReadFrameAsync(accepted.Stream, cancellation.Token);
@@ -111,14 +106,11 @@ public sealed class FrameTransparencyTests
         await using var gateway = await TestGateway.StartWithApiAsync(upstream.WsUri());
         using var cancellation = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         var welcome = RawWebSocket.Frame(0x1, "welcome"u8);
-        var accepting = upstream.AcceptUpgradeAsync(firstBytes: welcome, cancellationToken: cancellation.Token);
 
-        var (client, clientStream, head) = await RawWebSocket.ConnectAsync(gateway.ClientEndpoint, "/echo/", cancellationToken: cancellation.Token);
-        using var _ = client;
-        using var accepted = await accepting;
-        var frame = await RawWebSocket.ReadFrameAsync(clientStream, cancellation.Token);
+        using var tunnel = await upstream.OpenThroughAsync(gateway, "/echo/", firstBytes: welcome, cancellationToken: cancellation.Token);
+        var frame = await RawWebSocket.ReadFrameAsync(tunnel.ClientStream, cancellation.Token);
 
-        Assert.StartsWith("HTTP/1.1 101", head);
+        Assert.StartsWith("HTTP/1.1 101", tunnel.ResponseHead);
         Assert.Equal(0x81, frame.First);
         Assert.Equal("welcome", Encoding.UTF8.GetString(frame.Payload));
     }

@@ -52,16 +52,13 @@ public sealed class HandshakeTests
         await using var upstream = RawUpstream.Start();
         await using var gateway = await TestGateway.StartWithApiAsync(upstream.WsUri());
         using var cancellation = new CancellationTokenSource(Timeout);
-        var accepting = upstream.AcceptUpgradeAsync(extraHeaders: "Content-Length: 0\r\n", cancellationToken: cancellation.Token);
-        var (client, clientStream, head) = await RawWebSocket.ConnectAsync(gateway.ClientEndpoint, "/echo/", cancellationToken: cancellation.Token);
-        using var _ = client;
-        using var accepted = await accepting;
+        using var tunnel = await upstream.OpenThroughAsync(gateway, "/echo/", upstreamHeaders: "Content-Length: 0\r\n", cancellationToken: cancellation.Token);
 
-        await accepted.Stream.WriteAsync(RawWebSocket.Frame(0x1, "after 101"u8), cancellation.Token);
-        var frame = await RawWebSocket.ReadFrameAsync(clientStream, cancellation.Token);
+        await tunnel.Upstream.Stream.WriteAsync(RawWebSocket.Frame(0x1, "after 101"u8), cancellation.Token);
+        var frame = await RawWebSocket.ReadFrameAsync(tunnel.ClientStream, cancellation.Token);
 
-        Assert.StartsWith("HTTP/1.1 101", head);
-        Assert.Null(RawWebSocket.Header(head, "Content-Length"));
+        Assert.StartsWith("HTTP/1.1 101", tunnel.ResponseHead);
+        Assert.Null(RawWebSocket.Header(tunnel.ResponseHead, "Content-Length"));
         Assert.Equal("after 101", Encoding.UTF8.GetString(frame.Payload));
     }
 

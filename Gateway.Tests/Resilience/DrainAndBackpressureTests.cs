@@ -48,10 +48,8 @@ public sealed class DrainAndBackpressureTests
         await using var upstream = RawUpstream.Start();
         await using var gateway = await TestGateway.StartWithApiAsync(upstream.WsUri());
         using var cancellation = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        var accepting = upstream.AcceptUpgradeAsync(cancellationToken: cancellation.Token);
-        var (client, clientStream, _) = await RawWebSocket.ConnectAsync(gateway.ClientEndpoint, "/echo/", cancellationToken: cancellation.Token);
-        using var _ = client;
-        using var accepted = await accepting;
+        using var tunnel = await upstream.OpenThroughAsync(gateway, "/echo/", cancellationToken: cancellation.Token);
+        var accepted = tunnel.Upstream;
         var frame = RawWebSocket.Frame(0x2, new byte[64 * 1024]);
         const long flood = 1L << 30;
         GC.Collect();

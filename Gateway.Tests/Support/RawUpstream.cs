@@ -45,6 +45,23 @@ public sealed class RawUpstream : IAsyncDisposable
         return new Accepted(client, stream, request);
     }
 
+    /// <summary>
+    /// Opens a raw WebSocket through <paramref name="gateway"/> to this upstream: the client sends an upgrade
+    /// with <paramref name="clientHeaders"/>, and the upstream answers it as <see cref="AcceptUpgradeAsync"/> does.
+    /// </summary>
+    public async Task<RawTunnel> OpenThroughAsync(
+        TestGateway gateway,
+        string path,
+        string clientHeaders = "",
+        string upstreamHeaders = "",
+        byte[]? firstBytes = null,
+        CancellationToken cancellationToken = default)
+    {
+        var accepting = AcceptUpgradeAsync(upstreamHeaders, firstBytes, cancellationToken);
+        var (client, clientStream, head) = await RawWebSocket.ConnectAsync(gateway.ClientEndpoint, path, clientHeaders, cancellationToken);
+        return new RawTunnel(client, clientStream, head, await accepting);
+    }
+
     /// <summary>Accepts one connection, reads its request head and writes <paramref name="response"/> as it is.</summary>
     public async Task<Accepted> AcceptAndAnswerAsync(string response, CancellationToken cancellationToken = default)
     {
@@ -64,5 +81,15 @@ public sealed class RawUpstream : IAsyncDisposable
     public sealed record Accepted(TcpClient Client, NetworkStream Stream, string RequestHead) : IDisposable
     {
         public void Dispose() => Client.Dispose();
+    }
+
+    /// <summary>Both ends of a raw WebSocket through the gateway: the client's socket and response head, and the upstream's side.</summary>
+    public sealed record RawTunnel(TcpClient Client, NetworkStream ClientStream, string ResponseHead, Accepted Upstream) : IDisposable
+    {
+        public void Dispose()
+        {
+            Client.Dispose();
+            Upstream.Dispose();
+        }
     }
 }
