@@ -118,7 +118,7 @@ public sealed partial class ApiSupervisor : ReceiveActor, IWithTimers
         Func<SocketsHttpConnectionContext, CancellationToken, ValueTask<Stream>>? upstreamConnect = null) =>
         Akka.Actor.Props.Create(() => new ApiSupervisor(apis, holder, apiFilePath, runtimeApis, keyConnections, upstreamConnect));
 
-    // An API actor's state is its live connections; a restart would drop every one of them, so a
+    // An API actor's state is its live connections, and a restart would drop every one of them. So a
     // failure in its own code is logged and the actor resumes.
     protected override SupervisorStrategy SupervisorStrategy() =>
         new OneForOneStrategy(error => Directive.Resume);

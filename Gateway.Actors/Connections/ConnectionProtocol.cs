@@ -46,7 +46,7 @@ public static class ConnectionProtocol
     /// </summary>
     public sealed record UpstreamRejected(string ConnectionId, HttpResponseMessage Response);
 
-    /// <summary>The upstream could not be reached or gave no valid answer.</summary>
+    /// <summary>The upstream could not be reached or sent no valid response.</summary>
     public sealed record UpstreamFailed(string ConnectionId, ForwardingOutcome Outcome, string Detail);
 
     /// <summary>The API actor did not admit the connection; nothing was sent upstream.</summary>

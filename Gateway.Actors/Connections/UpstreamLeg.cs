@@ -66,7 +66,7 @@ internal sealed class UpstreamLeg : TunnelLeg
     public sealed record Upstream(ApiDefinition Api, HttpMessageInvoker Invoker, TargetSelector Targets, CircuitBreaker? Breaker, BreakerPermit Permit);
 
     /// <summary>
-    /// Starts the handshake; the answer goes to the sender. The request travels in a message rather than
+    /// Starts the handshake and sends the outcome to the sender. The request travels in a message rather than
     /// in Props, because Props stay referenced for the actor's life and the headers are not needed
     /// after the 101.
     /// </summary>
@@ -136,7 +136,7 @@ internal sealed class UpstreamLeg : TunnelLeg
 
     private void OnHandshakeAnswered(HandshakeAnswered answer)
     {
-        // 2. Report the answer to the host and to the breaker.
+        // 2. Report the outcome to the host and to the breaker.
         switch (answer)
         {
             case HandshakeSwitched switched:

@@ -39,9 +39,9 @@ public sealed class MessageRatePacer
     {
         var now = Stopwatch.GetTimestamp();
 
-        // A wake-up that comes late (a loaded machine) is made up by letting the next messages through
-        // sooner, but only for lateness up to the catch-up window: a connection that was idle longer
-        // starts a fresh schedule instead of bursting the messages it never sent.
+        // A late wake-up (a loaded machine) is made up by letting the next messages through sooner, for
+        // lateness up to the catch-up window. A connection that was idle longer starts a fresh schedule
+        // instead of bursting the messages it never sent.
         var due = Math.Max(_nextDue, now - _catchUp);
         var wait = due - _burstTolerance - now;
         if (wait > 0)

@@ -8,7 +8,7 @@ public enum BreakerState
     HalfOpen,
 }
 
-/// <summary>The answer to <see cref="CircuitBreaker.TryAcquire"/>.</summary>
+/// <summary>The result of <see cref="CircuitBreaker.TryAcquire"/>.</summary>
 public readonly record struct BreakerPermit(bool Allowed, bool IsTrial, TimeSpan RetryAfter)
 {
     public static readonly BreakerPermit Granted = new(true, false, TimeSpan.Zero);

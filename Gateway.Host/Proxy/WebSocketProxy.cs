@@ -17,7 +17,7 @@ namespace Gateway.Host.Proxy;
 /// CONNECT whose :protocol is websocket (RFC 8441). Both become the same HTTP/1.1 upgrade upstream.
 /// Steps:
 /// 1. Check the handshake and build the upstream request (hop-by-hop headers out, Host and X-Forwarded-* in).
-/// 2. Ask the API actor to admit the connection and send the handshake; it replies with the answer.
+/// 2. Ask the API actor to admit the connection and send the handshake; it replies with the outcome.
 /// 3. Relay a non-101 answer as it is, or an error as JSON.
 /// 4. On a 101, lift the request limits that would cut a long-lived connection, relay the headers and
 ///    upgrade the HTTP/1.1 connection, or accept the HTTP/2 CONNECT with a 200.
@@ -67,7 +67,7 @@ public sealed class WebSocketProxy
 
         if (problem is null && HasUnsupportedVersion(context.Request))
         {
-            // RFC 6455 section 4.4: answer 426 and name the version the server speaks.
+            // RFC 6455 section 4.4: respond 426 and name the version the server speaks.
             await GatewayErrors.WriteAsync(context, ForwardingOutcome.UnsupportedWebSocketVersion,
                 $"API '{api.Name}' speaks WebSocket version 13 only, and the request asked for version {context.Request.Headers.SecWebSocketVersion}. Send 'Sec-WebSocket-Version: 13'.");
             return;
