@@ -25,7 +25,7 @@ internal sealed class ClientLeg : TunnelLeg
     }
 
     public static Props Props(string connectionId, ConnectionStats stats) =>
-        Akka.Actor.Props.Create(() => new ClientLeg(connectionId, stats));
+        Akka.Actor.Props.Create(() => new ClientLeg(connectionId, stats)).WithMailbox(TunnelMailbox.Id);
 
     protected override string SourceName => "client";
 

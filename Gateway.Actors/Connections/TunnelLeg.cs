@@ -43,7 +43,11 @@ internal abstract class TunnelLeg : ReceiveActor
 
     protected IActorRef Sibling { get; set; } = ActorRefs.Nobody;
 
-    protected ILoggingAdapter Log { get; } = Context.GetLogger();
+    // Created on first use: a logger holds the actor's path as a string, about 300 bytes that most
+    // connections never need.
+    private ILoggingAdapter? _log;
+
+    protected ILoggingAdapter Log => _log ??= Context.GetLogger();
 
     /// <summary>"client" or "upstream": who this leg reads from.</summary>
     protected abstract string SourceName { get; }
