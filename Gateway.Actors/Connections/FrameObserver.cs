@@ -20,8 +20,8 @@ public sealed class FrameObserver
     private const int MaxControlPayload = 125;
 
     private readonly long? _maxMessageSize;
-    // Each connection has two observers, so their state is kept small: the header bytes are inline, the
-    // mask is read where the header holds it, and the close payload buffer exists once a close frame comes.
+    // Each connection has two observers, so their state is small. The header bytes are inline, the mask
+    // is read from the header, and the close payload buffer is allocated when a close frame arrives.
     private HeaderBytes _header;
     private int _headerLength;
     private int _headerNeeded = 2;

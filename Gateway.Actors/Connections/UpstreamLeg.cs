@@ -48,15 +48,26 @@ internal sealed class UpstreamLeg : TunnelLeg
         _upstream = upstream;
         _messagesPerSecond = messagesPerSecond;
         Sibling = clientLeg;
+    }
 
-        Receive<BeginHandshake>(begin =>
+    protected override void OnReceive(object message)
+    {
+        switch (message)
         {
-            _request = begin.Request;
-            _replyTo = Sender;
-            SendToNextTarget();
-        });
-        Receive<HandshakeAnswer>(OnHandshakeAnswered);
-        Receive<StopAndClose>(_ => { });
+            case BeginHandshake begin:
+                _request = begin.Request;
+                _replyTo = Sender;
+                SendToNextTarget();
+                break;
+            case HandshakeAnswer answer:
+                OnHandshakeAnswered(answer);
+                break;
+            case StopAndClose:
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
     }
 
     /// <summary>What the leg needs of its API: definition, connector, targets and breaker.</summary>
@@ -142,7 +153,7 @@ internal sealed class UpstreamLeg : TunnelLeg
                 _upstream.Targets.ConnectionOpened(_connectedTarget);
                 _replyTo.Tell(new UpstreamAccepted(ConnectionId, RelayedHeaders(switched.Headers), Self, _connectedTarget));
 
-                // The request's headers are not needed after the 101, so an idle connection holds no handshake state.
+                // The request's headers are not needed after the 101, so an idle connection keeps no handshake state.
                 _request = null;
 
                 // 3. Wait for the host to attach the upgraded client.
@@ -183,27 +194,43 @@ internal sealed class UpstreamLeg : TunnelLeg
         Context.Stop(Self);
     }
 
-    private void AwaitingClient()
+    private void AwaitingClient(object message)
     {
-        Receive<AttachClient>(attach =>
+        switch (message)
         {
-            // 4. Open the tunnel in both directions.
-            Context.SetReceiveTimeout(null);
-            var tunnel = new Tunnel(ConnectionId, attach.Client, _upstreamStream!, _upstream.Api.WebSocketLimits.MaxMessageSize, Stats)
-            {
-                ClientMessagesPerSecond = _messagesPerSecond,
-            };
-            Sibling.Tell(new StartPumping(tunnel));
-            StartPump(tunnel);
-            if (_upstream.Api.Timeouts.WebSocketIdle is { } idle)
-            {
-                var interval = TimeSpan.FromTicks(Math.Min(idle.Ticks / 4, TimeSpan.FromSeconds(1).Ticks));
-                _idleChecks = Context.System.Scheduler.ScheduleTellRepeatedlyCancelable(interval, interval, Self, IdleCheck.Instance, Self);
-            }
-        });
-        Receive<AbandonConnection>(_ => Abandon("the client upgrade failed"));
-        Receive<ReceiveTimeout>(_ => Abandon($"the client was not attached within {AttachTimeout.TotalSeconds} s"));
-        Receive<StopAndClose>(_ => Abandon("the gateway is closing connections"));
+            case AttachClient attach:
+                OpenTunnel(attach);
+                break;
+            case AbandonConnection:
+                Abandon("the client upgrade failed");
+                break;
+            case ReceiveTimeout:
+                Abandon($"the client was not attached within {AttachTimeout.TotalSeconds} s");
+                break;
+            case StopAndClose:
+                Abandon("the gateway is closing connections");
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
+    }
+
+    private void OpenTunnel(AttachClient attach)
+    {
+        // 4. Open the tunnel in both directions.
+        Context.SetReceiveTimeout(null);
+        var tunnel = new Tunnel(ConnectionId, attach.Client, _upstreamStream!, _upstream.Api.WebSocketLimits.MaxMessageSize, Stats)
+        {
+            ClientMessagesPerSecond = _messagesPerSecond,
+        };
+        Sibling.Tell(new StartPumping(tunnel));
+        StartPump(tunnel);
+        if (_upstream.Api.Timeouts.WebSocketIdle is { } idle)
+        {
+            var interval = TimeSpan.FromTicks(Math.Min(idle.Ticks / 4, TimeSpan.FromSeconds(1).Ticks));
+            _idleChecks = Context.System.Scheduler.ScheduleTellRepeatedlyCancelable(interval, interval, Self, IdleCheck.Instance, Self);
+        }
     }
 
     protected override void OnIdleCheck()
