@@ -15,7 +15,7 @@ internal sealed class ClientLeg : TunnelLeg
     {
     }
 
-    protected override void OnReceive(object message)
+    protected override void OnReceiveBeforePumping(object message)
     {
         switch (message)
         {

@@ -30,6 +30,7 @@ internal abstract class TunnelLeg : UntypedActor
     private Pump? _pump;
     private StopAndClose? _stopRequest;
     private bool _peerFinished;
+    private bool _pumping;
 
     protected TunnelLeg(string connectionId, ConnectionStats stats)
     {
@@ -78,8 +79,28 @@ internal abstract class TunnelLeg : UntypedActor
         Tunnel = tunnel;
         _pump = new Pump(Source(tunnel), Destination(tunnel), Observer(tunnel), tunnel.Activity, pacer: CreatePacer(tunnel));
         _pump.RunAsync().PipeTo(Self, success: result => new PumpEnded(result));
-        Become(Pumping);
+        _pumping = true;
     }
+
+    /// <summary>
+    /// Handles a message while pumping, or passes it to <see cref="OnReceiveBeforePumping"/>. A flag
+    /// picks the behaviour rather than Become, because Akka gives an actor that changes behaviour a
+    /// behaviour stack and watch sets, about 700 bytes per connection.
+    /// </summary>
+    protected sealed override void OnReceive(object message)
+    {
+        if (_pumping)
+        {
+            Pumping(message);
+        }
+        else
+        {
+            OnReceiveBeforePumping(message);
+        }
+    }
+
+    /// <summary>Handles a message before the tunnel opens.</summary>
+    protected abstract void OnReceiveBeforePumping(object message);
 
     protected override void PostStop()
     {

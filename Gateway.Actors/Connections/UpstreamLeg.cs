@@ -38,6 +38,7 @@ internal sealed class UpstreamLeg : TunnelLeg
     private readonly List<Uri> _tried = new();
     private readonly int? _messagesPerSecond;
     private Stream? _upstreamStream;
+    private bool _awaitingClient;
     private Uri? _connectedTarget;
     private ICancelable? _idleChecks;
 
@@ -50,8 +51,14 @@ internal sealed class UpstreamLeg : TunnelLeg
         Sibling = clientLeg;
     }
 
-    protected override void OnReceive(object message)
+    protected override void OnReceiveBeforePumping(object message)
     {
+        if (_awaitingClient)
+        {
+            AwaitingClient(message);
+            return;
+        }
+
         switch (message)
         {
             case BeginHandshake begin:
@@ -158,7 +165,7 @@ internal sealed class UpstreamLeg : TunnelLeg
 
                 // 3. Wait for the host to attach the upgraded client.
                 Context.SetReceiveTimeout(AttachTimeout);
-                Become(AwaitingClient);
+                _awaitingClient = true;
                 return;
 
             case HandshakeRejected rejected:
