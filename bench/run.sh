@@ -226,7 +226,7 @@ cat >"$RUN_DIR/machine.json" <<JSON
   "memory-method": "$(IFS=,; echo "${IDLE_COUNTS[*]}" | sed 's/,/ and /') connections, read 3 s after the last one opened, on proxies that have served only a warm-up",
   "http": "wrk, 2 threads, $HTTP_CONNECTIONS keep-alive connections, ${HTTP_SECONDS} s, GET of the echo upstream's JSON description of the request (about 300 bytes)",
   "flood": "$FLOOD_CONNECTIONS connections that read nothing for ${FLOOD_SECONDS} s, on proxies that have served only the idle-memory cases",
-  "max-connections": "$( [[ $MODE == full ]] && echo "gateway, nginx and yarp, once each after the last round; the count is the proxy's soft open-file limit less 200, halved (two descriptors per proxied connection), and at most the load generator's and the echo upstream's limits less 200" || echo "not run in quick mode")"
+  "max-connections": "$( [[ $MODE == full ]] && echo "gateway, nginx and yarp, once each after the last round; the count is the proxy's soft open-file limit less a reserve, halved (two descriptors per proxied connection), and at most the load generator's and the echo upstream's limits less theirs; a reserve is the descriptors the process has open before the case plus 64, and at least 200" || echo "not run in quick mode")"
 }
 JSON
 

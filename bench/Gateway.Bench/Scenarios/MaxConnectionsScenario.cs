@@ -6,9 +6,10 @@ namespace Gateway.Bench.Scenarios;
 
 /// <summary>
 /// As many idle proxied connections as the open-file limits allow. The count is the proxy's soft limit
-/// less a margin, halved because each proxied connection takes two descriptors. The load generator's
-/// and the echo upstream's limits, less the margin, bound it too, because each of them takes one
-/// descriptor per connection. Every connection carries one echo. The scenario records how many opened,
+/// less a reserve, halved because each proxied connection takes two descriptors. The load generator's
+/// and the echo upstream's limits, less their reserves, bound it too, because each of them takes one
+/// descriptor per connection. A reserve is the descriptors the process has open before the case plus
+/// <see cref="Headroom"/>, and at least <see cref="ProcessFacts.DescriptorMargin"/>. Every connection carries one echo. The scenario records how many opened,
 /// how many failed with the first error, and the resident set per connection with an estimate for
 /// 100,000 connections.
 /// </summary>
@@ -20,28 +21,38 @@ public static class MaxConnectionsScenario
 
     private static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(30);
 
+    // A .NET process keeps every loaded assembly open: the gateway had 223 descriptors open at start and
+    // 235 after its first 1,000 connections, so a fixed margin of 200 ran it out of descriptors.
+    private const int Headroom = 64;
+
     /// <summary>Computes the connection count from the processes' soft open-file limits, capped at <paramref name="atMost"/>.</summary>
     public static int CountConnections(IReadOnlyList<int> proxyProcesses, int upstreamProcess, int atMost)
     {
         // nginx spreads connections over its workers, but one worker may take most of them, so the
         // lowest limit of any proxy process sets the count.
-        var proxyLimit = proxyProcesses.Min(process => ProcessFacts.SoftOpenFileLimit(process.ToString(CultureInfo.InvariantCulture)));
-        var upstreamLimit = ProcessFacts.SoftOpenFileLimit(upstreamProcess.ToString(CultureInfo.InvariantCulture));
-        var ownLimit = ProcessFacts.SoftOpenFileLimit("self");
+        var proxyCount = proxyProcesses.Min(process => Available(process.ToString(CultureInfo.InvariantCulture)) / 2);
         var counts = new[]
         {
-            (proxyLimit - ProcessFacts.DescriptorMargin) / 2,
-            upstreamLimit - ProcessFacts.DescriptorMargin,
-            ownLimit - ProcessFacts.DescriptorMargin,
+            proxyCount,
+            Available(upstreamProcess.ToString(CultureInfo.InvariantCulture)),
+            Available("self"),
             atMost,
         };
         return Math.Max(0, counts.Min());
+    }
+
+    /// <summary>Returns how many more descriptors a process ("self" for this one) may open while keeping its reserve.</summary>
+    private static int Available(string process)
+    {
+        var reserve = Math.Max(ProcessFacts.DescriptorMargin, ProcessFacts.OpenDescriptors(process) + Headroom);
+        return ProcessFacts.SoftOpenFileLimit(process) - reserve;
     }
 
     public static async Task<ScenarioResult> RunAsync(Uri url, IReadOnlyList<int> proxyProcesses, int connections, TimeSpan settle, TimeSpan timeout)
     {
         using var deadline = new CancellationTokenSource(timeout);
         var baseline = ProcessFacts.ResidentKiB(proxyProcesses);
+        var descriptorsBefore = proxyProcesses.Max(process => ProcessFacts.OpenDescriptors(process.ToString(CultureInfo.InvariantCulture)));
         var attempts = new Attempts();
         var sockets = new ClientWebSocket?[connections];
         try
@@ -57,6 +68,7 @@ public static class MaxConnectionsScenario
                 ["opened"] = opened.Length,
                 ["failed"] = attempts.Failures,
                 ["notAttempted"] = connections - attempts.Started,
+                ["proxyDescriptorsBefore"] = descriptorsBefore,
                 ["baselineKiB"] = baseline,
                 ["loadedKiB"] = loaded,
                 ["kibPerConnection"] = perConnection,

@@ -25,6 +25,9 @@ public static class ProcessFacts
         throw new InvalidOperationException($"/proc/{process}/status has no {field} line.");
     }
 
+    /// <summary>Counts the descriptors a process ("self" for this one) has open now.</summary>
+    public static int OpenDescriptors(string process) => Directory.GetFileSystemEntries($"/proc/{process}/fd").Length;
+
     /// <summary>Reads the soft limit on open files of a process ("self" for this one) from /proc.</summary>
     public static int SoftOpenFileLimit(string process)
     {
