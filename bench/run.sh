@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Runs the benchmark: the gateway, nginx, a minimal YARP proxy and a direct
 # connection side by side, each in front of the same echo upstream, every case
-# against each contender in turn. Results go to bench/results/<time>/ as JSON Lines plus a summary; a full
-# run also regenerates docs/BENCHMARKS.md and docs/benchmarks.png from them.
+# against each contender in turn. Results go to bench/results/<time>/ as JSON
+# Lines plus a summary; a full run also regenerates docs/BENCHMARKS.md and
+# docs/benchmarks.png from them.
 #
 #   bench/run.sh           full run: three rounds, then connections up to the
-#                          open-file limit (20 minutes or more)
-#   bench/run.sh --quick   smoke check in under two minutes; writes its page
+#                          open-file limit (17 minutes on a shared 2-core
+#                          machine)
+#   bench/run.sh --quick   smoke check in about two minutes; writes its page
 #                          under bench/results/ and leaves docs/ alone
 #
 # Needs root for apt-get when nginx or wrk is missing. Sends traffic to
@@ -59,8 +61,8 @@ LATENCY_RATE=2000
 CONNECT_WORKERS=16
 HTTP_CONNECTIONS=64
 FLOOD_CONNECTIONS=8
-# Opening and closing up to 10,000 connections takes well under a minute; this
-# bounds a proxy that stalls.
+# Opening and closing 9,900 connections took 14 to 26 s per proxy in a trial
+# on a 2-core machine, so this timeout only bounds a proxy that stalls.
 MAX_CONNECTIONS_TIMEOUT=600
 
 log() { echo "[$(date -u +%H:%M:%S)] $*"; }
@@ -225,7 +227,7 @@ cat >"$RUN_DIR/machine.json" <<JSON
   "connect": "$CONNECT_WORKERS workers each opening connections one after another, ${WARMUP} s warm-up then ${CONNECT_SECONDS} s measured",
   "memory-method": "$(IFS=,; echo "${IDLE_COUNTS[*]}" | sed 's/,/ and /') connections, read 3 s after the last one opened, on proxies that have served only a warm-up",
   "http": "wrk, 2 threads, $HTTP_CONNECTIONS keep-alive connections, ${HTTP_SECONDS} s, GET of the echo upstream's JSON description of the request (about 300 bytes)",
-  "flood": "$FLOOD_CONNECTIONS connections that read nothing for ${FLOOD_SECONDS} s, on proxies that have served only the idle-memory cases",
+  "flood": "$FLOOD_CONNECTIONS connections that read nothing for ${FLOOD_SECONDS} s, on proxies that have served only the idle-memory and heap-snapshot cases",
   "max-connections": "$( [[ $MODE == full ]] && echo "gateway, nginx and yarp, once each after the last round; the count is the proxy's soft open-file limit less a reserve, halved (two descriptors per proxied connection), and at most the load generator's and the echo upstream's limits less theirs; a reserve is the descriptors the process has open before the case plus 64, and at least 200" || echo "not run in quick mode")"
 }
 JSON
@@ -330,9 +332,9 @@ for round in $(seq 1 "$ROUNDS"); do
   done
 done
 
-# 8b. Connections up to the open-file limit, full run only: it takes minutes
-#     and would leave the quick run's other figures in its wake. It comes last
-#     so that no other case runs next to thousands of closing sockets.
+# 8b. Connections up to the open-file limit, in the full run only, because it
+#     takes up to half a minute per proxy. It comes last, so that no other case
+#     runs next to thousands of closing sockets.
 if [[ $MODE == full ]]; then
   for contender in "${PROXIES[@]}"; do
     log "Connections up to the open-file limit through $contender"

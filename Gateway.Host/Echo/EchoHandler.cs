@@ -71,7 +71,7 @@ public static class EchoHandler
     /// <summary>
     /// Sends 16 KiB binary messages from the client's first message on, until the client closes or goes
     /// away, or for at most <see cref="MaxFloodDuration"/>. Waiting for a first message lets a client
-    /// measure with its connections open and idle before the flood; messages are read and dropped.
+    /// measure with its connections open and idle before the flood. Messages from the client are dropped.
     /// </summary>
     private static async Task FloodWebSocketAsync(HttpContext context)
     {

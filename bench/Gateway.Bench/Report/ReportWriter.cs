@@ -92,7 +92,9 @@ public static class ReportWriter
                 continue;
             }
 
-            var cells = values.Select(value => value is null ? "–" : $"{Format(value.Value)} {figure.Unit}");
+            var cells = values.Select(value => value is null ? "–"
+                : figure.Unit == "conn" ? $"{Count(value.Value)} conn"
+                : $"{Format(value.Value)} {figure.Unit}");
             page.AppendLine($"| {figure.Label} | {string.Join(" | ", cells)} | {Ratio(values[1], values[2])} | {Ratio(values[1], values[3])} | {Ratio(values[1], values[0])} |");
         }
 
