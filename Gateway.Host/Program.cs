@@ -163,6 +163,9 @@ public static class Program
         return 0;
     }
 
+    /// <summary>A level above Fatal: a logger overridden to it writes nothing and reports itself disabled.</summary>
+    private const LogEventLevel LoggingOff = LogEventLevel.Fatal + 1;
+
     private static Serilog.ILogger CreateLogger()
     {
         var level = Environment.GetEnvironmentVariable("GATEWAY_LOG_LEVEL") is { } text
@@ -174,6 +177,10 @@ public static class Program
             .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
             .MinimumLevel.Override("Microsoft.Hosting.Lifetime", LogEventLevel.Information)
             .MinimumLevel.Override("Yarp", LogEventLevel.Warning)
+            // ASP.NET Core starts an Activity for every request while this logger is enabled at any level,
+            // and a WebSocket keeps its request, and so the Activity, for its whole life: about 400 bytes
+            // per idle connection. It only logs request start and end, so it is off.
+            .MinimumLevel.Override("Microsoft.AspNetCore.Hosting.Diagnostics", LoggingOff)
             .Enrich.FromLogContext()
             .WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss.fff} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}")
             .CreateLogger();

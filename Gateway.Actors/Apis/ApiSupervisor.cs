@@ -29,7 +29,7 @@ public sealed partial class ApiSupervisor : ReceiveActor, IWithTimers
     private readonly RouteTableHolder _holder;
     private readonly string? _apiFilePath;
     private readonly KeyConnectionCounts _keyConnections;
-    private readonly Func<SocketsHttpConnectionContext, CancellationToken, ValueTask<Stream>>? _upstreamConnect;
+    private readonly UpstreamConnect? _upstreamConnect;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private int _generation;
 
@@ -45,7 +45,7 @@ public sealed partial class ApiSupervisor : ReceiveActor, IWithTimers
         string? apiFilePath = null,
         IReadOnlyList<(RuntimeApi Api, ApiDefinition Definition)>? runtimeApis = null,
         KeyConnectionCounts? keyConnections = null,
-        Func<SocketsHttpConnectionContext, CancellationToken, ValueTask<Stream>>? upstreamConnect = null)
+        UpstreamConnect? upstreamConnect = null)
     {
         _holder = holder;
         _apiFilePath = apiFilePath;
@@ -115,7 +115,7 @@ public sealed partial class ApiSupervisor : ReceiveActor, IWithTimers
         string? apiFilePath = null,
         IReadOnlyList<(RuntimeApi Api, ApiDefinition Definition)>? runtimeApis = null,
         KeyConnectionCounts? keyConnections = null,
-        Func<SocketsHttpConnectionContext, CancellationToken, ValueTask<Stream>>? upstreamConnect = null) =>
+        UpstreamConnect? upstreamConnect = null) =>
         Akka.Actor.Props.Create(() => new ApiSupervisor(apis, holder, apiFilePath, runtimeApis, keyConnections, upstreamConnect));
 
     // An API actor's state is its live connections, and a restart would drop every one of them. So a
@@ -148,7 +148,8 @@ public sealed partial class ApiSupervisor : ReceiveActor, IWithTimers
         var resilience = api.ResilienceOrDefault;
         var targets = new TargetSelector(api.TargetUrls, resilience.LoadBalancing, resilience.SkipFailedTargetFor);
         var breaker = resilience.CircuitBreaker is { } settings ? CreateBreaker(api, settings) : null;
-        var actor = Context.ActorOf(ApiActor.Props(api, invoker, targets, breaker, _keyConnections), $"{api.Id}-{++_generation}");
+        var connector = new UpstreamConnector(api, _upstreamConnect);
+        var actor = Context.ActorOf(ApiActor.Props(api, connector, targets, breaker, _keyConnections), $"{api.Id}-{++_generation}");
         _routes[api.Id] = new ApiRoute(api, actor, invoker, targets, breaker);
         _log.Info("API {ApiId} ({ApiName}) listens on {ListenPath} and forwards to {Targets}",
             api.Id, api.Name, api.ListenPath, string.Join(", ", api.TargetUrls));

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Security;
-using System.Net.Sockets;
 
 namespace Gateway.Actors.Apis;
 
@@ -29,13 +28,11 @@ internal static class PreservedHostTls
     /// </summary>
     public static Func<SocketsHttpConnectionContext, CancellationToken, ValueTask<Stream>> CreateConnectCallback(
         SslClientAuthenticationOptions template,
-        Func<SocketsHttpConnectionContext, CancellationToken, ValueTask<Stream>>? connect)
+        UpstreamConnect? connect)
     {
         return async (context, cancellationToken) =>
         {
-            var stream = connect is null
-                ? await ConnectTcpAsync(context.DnsEndPoint, cancellationToken).ConfigureAwait(false)
-                : await connect(context, cancellationToken).ConfigureAwait(false);
+            var stream = await (connect ?? UpstreamConnector.ConnectTcpAsync)(context.DnsEndPoint, cancellationToken).ConfigureAwait(false);
             if (!context.InitialRequestMessage.Options.TryGetValue(TlsRequested, out var tls) || !tls)
             {
                 return stream;
@@ -60,21 +57,6 @@ internal static class PreservedHostTls
                 throw;
             }
         };
-    }
-
-    private static async ValueTask<Stream> ConnectTcpAsync(DnsEndPoint endpoint, CancellationToken cancellationToken)
-    {
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        try
-        {
-            await socket.ConnectAsync(endpoint, cancellationToken).ConfigureAwait(false);
-            return new NetworkStream(socket, ownsSocket: true);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
     }
 
     private sealed class HttpsAsHttpHandler : DelegatingHandler

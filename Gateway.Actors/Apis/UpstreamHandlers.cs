@@ -13,7 +13,7 @@ public static class UpstreamHandlers
     /// </param>
     public static HttpMessageInvoker Create(
         ApiDefinition api,
-        Func<SocketsHttpConnectionContext, CancellationToken, ValueTask<Stream>>? connect = null)
+        UpstreamConnect? connect = null)
     {
         // A proxy must not follow redirects, decompress, keep cookies or go through a system proxy: the
         // client sees the upstream's answer as it is.
@@ -37,18 +37,18 @@ public static class UpstreamHandlers
         handler.SslOptions = sslOptions;
         if (connect is not null)
         {
-            handler.ConnectCallback = connect;
+            handler.ConnectCallback = (context, cancellationToken) => connect(context.DnsEndPoint, cancellationToken);
         }
 
         return new HttpMessageInvoker(handler, disposeHandler: true);
     }
 
     /// <summary>
-    /// Builds the TLS client options. SocketsHttpHandler sets the Host header's name (the target host
-    /// unless preserve-host-header is on) as SNI and as the name to validate, so only trust, the
-    /// client certificate and the versions are set here.
+    /// Builds the TLS client options: trust, the client certificate and the versions. The SNI name and
+    /// the name to validate are set per connection: SocketsHttpHandler takes the Host header's name (the
+    /// target host unless preserve-host-header is on), <see cref="UpstreamConnector"/> the target host.
     /// </summary>
-    private static SslClientAuthenticationOptions CreateSslOptions(UpstreamTls tls)
+    internal static SslClientAuthenticationOptions CreateSslOptions(UpstreamTls tls)
     {
         var validator = new UpstreamCertificateValidator(tls.CaBundle, tls.InsecureSkipVerify);
         var options = new SslClientAuthenticationOptions

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Gateway.Actors.Apis;
 using Gateway.Actors.Configuration;
 using Gateway.Actors.Limits;
 using Gateway.Actors.Resilience;
@@ -13,7 +14,7 @@ namespace Gateway.Actors.Connections;
 public sealed class ApiActor : ReceiveActor
 {
     private readonly ApiDefinition _api;
-    private readonly HttpMessageInvoker _invoker;
+    private readonly UpstreamConnector _connector;
     private readonly TargetSelector _targets;
     private readonly CircuitBreaker? _breaker;
     private readonly KeyConnectionCounts _keyConnections;
@@ -23,10 +24,10 @@ public sealed class ApiActor : ReceiveActor
     private bool _closing;
     private bool _retiring;
 
-    public ApiActor(ApiDefinition api, HttpMessageInvoker invoker, TargetSelector targets, CircuitBreaker? breaker, KeyConnectionCounts? keyConnections = null)
+    public ApiActor(ApiDefinition api, UpstreamConnector connector, TargetSelector targets, CircuitBreaker? breaker, KeyConnectionCounts? keyConnections = null)
     {
         _api = api;
-        _invoker = invoker;
+        _connector = connector;
         _targets = targets;
         _breaker = breaker;
         _keyConnections = keyConnections ?? new KeyConnectionCounts();
@@ -44,12 +45,12 @@ public sealed class ApiActor : ReceiveActor
     }
 
     public static Props Props(
-        ApiDefinition api, HttpMessageInvoker invoker, TargetSelector targets, CircuitBreaker? breaker, KeyConnectionCounts? keyConnections = null) =>
-        Akka.Actor.Props.Create(() => new ApiActor(api, invoker, targets, breaker, keyConnections));
+        ApiDefinition api, UpstreamConnector connector, TargetSelector targets, CircuitBreaker? breaker, KeyConnectionCounts? keyConnections = null) =>
+        Akka.Actor.Props.Create(() => new ApiActor(api, connector, targets, breaker, keyConnections));
 
     /// <summary>Props with a plain round-robin selector and no breaker, for an API defined in a test.</summary>
-    public static Props Props(ApiDefinition api, HttpMessageInvoker invoker) =>
-        Props(api, invoker, new TargetSelector(api.TargetUrls, LoadBalancing.RoundRobin, TimeSpan.FromSeconds(10)), null);
+    public static Props Props(ApiDefinition api, UpstreamConnector connector) =>
+        Props(api, connector, new TargetSelector(api.TargetUrls, LoadBalancing.RoundRobin, TimeSpan.FromSeconds(10)), null);
 
     // A failed leg has lost its socket, so restarting it would only hide the failure: stop it, and the
     // DeathWatch below ends the connection cleanly.
@@ -101,7 +102,7 @@ public sealed class ApiActor : ReceiveActor
         var messagesPerSecond = Min(_api.WebSocketLimits.MessagesPerSecond, open.Access?.MessagesPerSecond);
         var stats = new ConnectionStats();
         var clientLeg = Context.ActorOf(ClientLeg.Props(open.ConnectionId, stats), $"client-{open.ConnectionId}");
-        var upstream = new UpstreamLeg.Upstream(_api, _invoker, _targets, _breaker, permit);
+        var upstream = new UpstreamLeg.Upstream(_api, _connector, _targets, _breaker, permit);
         var upstreamLeg = Context.ActorOf(
             UpstreamLeg.Props(open.ConnectionId, upstream, clientLeg, stats, messagesPerSecond),
             $"upstream-{open.ConnectionId}");

@@ -13,19 +13,30 @@ internal sealed class ClientLeg : TunnelLeg
     public ClientLeg(string connectionId, ConnectionStats stats)
         : base(connectionId, stats)
     {
-        Receive<StartPumping>(start =>
-        {
-            Sibling = Sender;
-            StartPump(start.Tunnel);
-        });
+    }
 
-        // The upstream leg ended before the tunnel opened (rejected handshake, failure, abandoned upgrade).
-        Receive<PeerFinished>(_ => Context.Stop(Self));
-        Receive<StopAndClose>(_ => { });
+    protected override void OnReceive(object message)
+    {
+        switch (message)
+        {
+            case StartPumping start:
+                Sibling = Sender;
+                StartPump(start.Tunnel);
+                break;
+            case PeerFinished:
+                // The upstream leg ended before the tunnel opened (rejected handshake, failure, abandoned upgrade).
+                Context.Stop(Self);
+                break;
+            case StopAndClose:
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
     }
 
     public static Props Props(string connectionId, ConnectionStats stats) =>
-        Akka.Actor.Props.Create(() => new ClientLeg(connectionId, stats));
+        Akka.Actor.Props.Create(() => new ClientLeg(connectionId, stats)).WithMailbox(TunnelMailbox.Id);
 
     protected override string SourceName => "client";
 

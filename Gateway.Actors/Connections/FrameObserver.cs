@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace Gateway.Actors.Connections;
@@ -19,7 +20,9 @@ public sealed class FrameObserver
     private const int MaxControlPayload = 125;
 
     private readonly long? _maxMessageSize;
-    private readonly byte[] _header = new byte[MaxHeaderLength];
+    // Each connection has two observers, so their state is small. The header bytes are inline, the mask
+    // is read from the header, and the close payload buffer is allocated when a close frame arrives.
+    private HeaderBytes _header;
     private int _headerLength;
     private int _headerNeeded = 2;
     private long _payloadRemaining;
@@ -28,8 +31,8 @@ public sealed class FrameObserver
     private byte _opcode;
     private bool _fin;
     private bool _masked;
-    private readonly byte[] _mask = new byte[4];
-    private readonly byte[] _closePayload = new byte[MaxControlPayload];
+    private int _maskOffset;
+    private byte[]? _closePayload;
     private int _closePayloadLength;
     private long _messageSize;
     private long _frames;
@@ -180,12 +183,12 @@ public sealed class FrameObserver
         long length = lengthCode;
         if (lengthCode == 126)
         {
-            length = BinaryPrimitives.ReadUInt16BigEndian(_header.AsSpan(2));
+            length = BinaryPrimitives.ReadUInt16BigEndian(((ReadOnlySpan<byte>)_header)[2..]);
             offset = 4;
         }
         else if (lengthCode == 127)
         {
-            var wide = BinaryPrimitives.ReadUInt64BigEndian(_header.AsSpan(2));
+            var wide = BinaryPrimitives.ReadUInt64BigEndian(((ReadOnlySpan<byte>)_header)[2..]);
             if (wide > long.MaxValue)
             {
                 ProtocolViolation = true;
@@ -198,7 +201,7 @@ public sealed class FrameObserver
 
         if (_masked)
         {
-            _header.AsSpan(offset, 4).CopyTo(_mask);
+            _maskOffset = offset;
         }
 
         var isControl = _opcode >= 0x8;
@@ -230,9 +233,10 @@ public sealed class FrameObserver
             var value = chunk[i];
             if (_masked)
             {
-                value ^= _mask[(_payloadOffset + i) % 4];
+                value ^= _header[_maskOffset + (int)((_payloadOffset + i) % 4)];
             }
 
+            _closePayload ??= new byte[MaxControlPayload];
             _closePayload[_closePayloadLength++] = value;
         }
     }
@@ -243,7 +247,7 @@ public sealed class FrameObserver
         _inPayload = false;
         if (_opcode == 0x8)
         {
-            if (_closePayloadLength >= 2)
+            if (_closePayloadLength >= 2 && _closePayload is not null)
             {
                 CloseCode = BinaryPrimitives.ReadUInt16BigEndian(_closePayload);
                 CloseReason = Encoding.UTF8.GetString(_closePayload, 2, _closePayloadLength - 2);
@@ -260,6 +264,12 @@ public sealed class FrameObserver
         }
 
         return false;
+    }
+
+    [InlineArray(MaxHeaderLength)]
+    private struct HeaderBytes
+    {
+        private byte _first;
     }
 }
 

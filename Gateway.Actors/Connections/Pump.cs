@@ -71,29 +71,16 @@ public sealed class Pump
     public void RequestStop()
     {
         _stopRequested = true;
-        try
-        {
-            _idleRead.Cancel();
-        }
-        catch (ObjectDisposedException)
-        {
-            // The pump already ended.
-        }
+        _idleRead.Cancel();
     }
 
+    /// <summary>Copies until the source ends, a write fails, a stop request is served or a limit is broken.</summary>
+    /// <remarks>
+    /// The stop token source is never disposed: it has no timer and no linked tokens, so the collector
+    /// reclaims it like any object, and an idle connection does not keep a second state machine for a
+    /// finally block.
+    /// </remarks>
     public async Task<PumpResult> RunAsync()
-    {
-        try
-        {
-            return await CopyAsync().ConfigureAwait(false);
-        }
-        finally
-        {
-            _idleRead.Dispose();
-        }
-    }
-
-    private async Task<PumpResult> CopyAsync()
     {
         while (true)
         {

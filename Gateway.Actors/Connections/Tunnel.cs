@@ -13,14 +13,12 @@ internal sealed class Tunnel
         string connectionId,
         IClientConnection client,
         Stream upstream,
-        HttpResponseMessage upstreamResponse,
         long? maxMessageSize,
         ConnectionStats stats)
     {
         ConnectionId = connectionId;
         Client = client;
         Upstream = upstream;
-        UpstreamResponse = upstreamResponse;
         ClientToUpstream = new FrameObserver(maxMessageSize, () => stats.MarkClosedBy("client"));
         UpstreamToClient = new FrameObserver(maxMessageSize, () => stats.MarkClosedBy("upstream"));
     }
@@ -30,8 +28,6 @@ internal sealed class Tunnel
     public IClientConnection Client { get; }
 
     public Stream Upstream { get; }
-
-    public HttpResponseMessage UpstreamResponse { get; }
 
     public FrameObserver ClientToUpstream { get; }
 
@@ -59,7 +55,6 @@ internal sealed class Tunnel
         if (Interlocked.Exchange(ref _upstreamClosed, 1) == 0)
         {
             Upstream.Dispose();
-            UpstreamResponse.Dispose();
         }
     }
 }

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Akka.Actor;
 using Akka.Event;
 using Gateway.Actors.Apis;
@@ -39,7 +37,6 @@ internal sealed class UpstreamLeg : TunnelLeg
     private IActorRef _replyTo = ActorRefs.Nobody;
     private readonly List<Uri> _tried = new();
     private readonly int? _messagesPerSecond;
-    private HttpResponseMessage? _response;
     private Stream? _upstreamStream;
     private Uri? _connectedTarget;
     private ICancelable? _idleChecks;
@@ -51,19 +48,30 @@ internal sealed class UpstreamLeg : TunnelLeg
         _upstream = upstream;
         _messagesPerSecond = messagesPerSecond;
         Sibling = clientLeg;
-
-        Receive<BeginHandshake>(begin =>
-        {
-            _request = begin.Request;
-            _replyTo = Sender;
-            SendToNextTarget();
-        });
-        Receive<HandshakeAnswered>(OnHandshakeAnswered);
-        Receive<StopAndClose>(_ => { });
     }
 
-    /// <summary>What the leg needs of its API: definition, HTTP client, targets and breaker.</summary>
-    public sealed record Upstream(ApiDefinition Api, HttpMessageInvoker Invoker, TargetSelector Targets, CircuitBreaker? Breaker, BreakerPermit Permit);
+    protected override void OnReceive(object message)
+    {
+        switch (message)
+        {
+            case BeginHandshake begin:
+                _request = begin.Request;
+                _replyTo = Sender;
+                SendToNextTarget();
+                break;
+            case HandshakeAnswer answer:
+                OnHandshakeAnswered(answer);
+                break;
+            case StopAndClose:
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
+    }
+
+    /// <summary>What the leg needs of its API: definition, connector, targets and breaker.</summary>
+    public sealed record Upstream(ApiDefinition Api, UpstreamConnector Connector, TargetSelector Targets, CircuitBreaker? Breaker, BreakerPermit Permit);
 
     /// <summary>
     /// Starts the handshake and sends the outcome to the sender. The request travels in a message rather than
@@ -73,7 +81,7 @@ internal sealed class UpstreamLeg : TunnelLeg
     public sealed record BeginHandshake(UpgradeRequest Request);
 
     public static Props Props(string connectionId, Upstream upstream, IActorRef clientLeg, ConnectionStats stats, int? messagesPerSecond = null) =>
-        Akka.Actor.Props.Create(() => new UpstreamLeg(connectionId, upstream, clientLeg, stats, messagesPerSecond));
+        Akka.Actor.Props.Create(() => new UpstreamLeg(connectionId, upstream, clientLeg, stats, messagesPerSecond)).WithMailbox(TunnelMailbox.Id);
 
     protected override string SourceName => "upstream";
 
@@ -105,7 +113,6 @@ internal sealed class UpstreamLeg : TunnelLeg
         if (Tunnel is null)
         {
             _upstreamStream?.Dispose();
-            _response?.Dispose();
         }
 
         if (_connectedTarget is not null)
@@ -131,26 +138,23 @@ internal sealed class UpstreamLeg : TunnelLeg
         _tried.Add(target);
         var uri = TargetAddress.Build(_upstream.Api, target, request.RequestPath, request.Query);
         Stats.Upstream = uri;
-        SendHandshakeAsync(_upstream.Invoker, uri, request, _upstream.Api.Timeouts.Handshake).PipeTo(Self);
+        UpstreamHandshake.SendAsync(_upstream.Connector, uri, request, _upstream.Api.Timeouts.Handshake).PipeTo(Self);
     }
 
-    private void OnHandshakeAnswered(HandshakeAnswered answer)
+    private void OnHandshakeAnswered(HandshakeAnswer answer)
     {
         // 2. Report the outcome to the host and to the breaker.
         switch (answer)
         {
             case HandshakeSwitched switched:
                 _upstream.Breaker?.Record(success: true, _upstream.Permit);
-                _response = switched.Response;
                 _upstreamStream = switched.Stream;
                 _connectedTarget = _tried[^1];
                 _upstream.Targets.ConnectionOpened(_connectedTarget);
-                _replyTo.Tell(new UpstreamAccepted(ConnectionId, RelayedHeaders(switched.Response), Self, _connectedTarget));
+                _replyTo.Tell(new UpstreamAccepted(ConnectionId, RelayedHeaders(switched.Headers), Self, _connectedTarget));
 
-                // The response stays referenced until the connection ends, because disposing it closes the
-                // upstream. Its headers and the request's are not needed after the 101, so drop them now:
-                // an idle connection then holds no handshake state.
-                ForgetHandshake(switched.Response);
+                // The request's headers are not needed after the 101, so an idle connection keeps no handshake state.
+                _request = null;
 
                 // 3. Wait for the host to attach the upgraded client.
                 Context.SetReceiveTimeout(AttachTimeout);
@@ -190,27 +194,43 @@ internal sealed class UpstreamLeg : TunnelLeg
         Context.Stop(Self);
     }
 
-    private void AwaitingClient()
+    private void AwaitingClient(object message)
     {
-        Receive<AttachClient>(attach =>
+        switch (message)
         {
-            // 4. Open the tunnel in both directions.
-            Context.SetReceiveTimeout(null);
-            var tunnel = new Tunnel(ConnectionId, attach.Client, _upstreamStream!, _response!, _upstream.Api.WebSocketLimits.MaxMessageSize, Stats)
-            {
-                ClientMessagesPerSecond = _messagesPerSecond,
-            };
-            Sibling.Tell(new StartPumping(tunnel));
-            StartPump(tunnel);
-            if (_upstream.Api.Timeouts.WebSocketIdle is { } idle)
-            {
-                var interval = TimeSpan.FromTicks(Math.Min(idle.Ticks / 4, TimeSpan.FromSeconds(1).Ticks));
-                _idleChecks = Context.System.Scheduler.ScheduleTellRepeatedlyCancelable(interval, interval, Self, IdleCheck.Instance, Self);
-            }
-        });
-        Receive<AbandonConnection>(_ => Abandon("the client upgrade failed"));
-        Receive<ReceiveTimeout>(_ => Abandon($"the client was not attached within {AttachTimeout.TotalSeconds} s"));
-        Receive<StopAndClose>(_ => Abandon("the gateway is closing connections"));
+            case AttachClient attach:
+                OpenTunnel(attach);
+                break;
+            case AbandonConnection:
+                Abandon("the client upgrade failed");
+                break;
+            case ReceiveTimeout:
+                Abandon($"the client was not attached within {AttachTimeout.TotalSeconds} s");
+                break;
+            case StopAndClose:
+                Abandon("the gateway is closing connections");
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
+    }
+
+    private void OpenTunnel(AttachClient attach)
+    {
+        // 4. Open the tunnel in both directions.
+        Context.SetReceiveTimeout(null);
+        var tunnel = new Tunnel(ConnectionId, attach.Client, _upstreamStream!, _upstream.Api.WebSocketLimits.MaxMessageSize, Stats)
+        {
+            ClientMessagesPerSecond = _messagesPerSecond,
+        };
+        Sibling.Tell(new StartPumping(tunnel));
+        StartPump(tunnel);
+        if (_upstream.Api.Timeouts.WebSocketIdle is { } idle)
+        {
+            var interval = TimeSpan.FromTicks(Math.Min(idle.Ticks / 4, TimeSpan.FromSeconds(1).Ticks));
+            _idleChecks = Context.System.Scheduler.ScheduleTellRepeatedlyCancelable(interval, interval, Self, IdleCheck.Instance, Self);
+        }
     }
 
     protected override void OnIdleCheck()
@@ -234,122 +254,16 @@ internal sealed class UpstreamLeg : TunnelLeg
         Context.Stop(Self);
     }
 
-    private void ForgetHandshake(HttpResponseMessage response)
+    private static IReadOnlyList<KeyValuePair<string, string[]>> RelayedHeaders(IReadOnlyList<KeyValuePair<string, string>> response)
     {
-        response.Headers.Clear();
-        response.Content.Headers.Clear();
-        response.RequestMessage?.Dispose();
-        response.RequestMessage = null;
-        _request = null;
-    }
-
-    private static IReadOnlyList<KeyValuePair<string, string[]>> RelayedHeaders(HttpResponseMessage response)
-    {
+        // A header that came on several lines is relayed with all its values, in the order they came.
         var headers = new List<KeyValuePair<string, string[]>>();
-        foreach (var header in response.Headers.Concat(response.Content.Headers))
+        foreach (var group in response.Where(header => !HopByHopResponseHeaders.Contains(header.Key))
+                     .GroupBy(header => header.Key, StringComparer.OrdinalIgnoreCase))
         {
-            if (!HopByHopResponseHeaders.Contains(header.Key))
-            {
-                headers.Add(new(header.Key, header.Value.ToArray()));
-            }
+            headers.Add(new(group.Key, group.Select(header => header.Value).ToArray()));
         }
 
         return headers;
     }
-
-    private static async Task<HandshakeAnswered> SendHandshakeAsync(HttpMessageInvoker invoker, Uri target, UpgradeRequest request, TimeSpan timeout)
-    {
-        using var cancellation = new CancellationTokenSource(timeout);
-        var message = new HttpRequestMessage(HttpMethod.Get, target)
-        {
-            Version = HttpVersion.Version11,
-            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
-        };
-        foreach (var header in request.Headers)
-        {
-            message.Headers.TryAddWithoutValidation(header.Key, header.Value);
-        }
-
-        message.Headers.Host = request.PreservedHost ?? target.Authority;
-
-        HttpResponseMessage response;
-        try
-        {
-            response = await invoker.SendAsync(message, cancellation.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
-        {
-            return new HandshakeFailed(ForwardingOutcome.UpstreamTimedOut, $"no answer to the upgrade within {timeout.TotalSeconds:0.###} s", BeforeSending: false);
-        }
-        catch (Exception error) when (error is HttpRequestException or OperationCanceledException)
-        {
-            return Classify(error);
-        }
-
-        if (response.StatusCode != HttpStatusCode.SwitchingProtocols)
-        {
-            return new HandshakeRejected(response);
-        }
-
-        if (!response.Headers.Upgrade.Any(product => string.Equals(product.Name, "websocket", StringComparison.OrdinalIgnoreCase)))
-        {
-            response.Dispose();
-            return new HandshakeFailed(ForwardingOutcome.UpstreamInvalidResponse, "the upstream answered 101 without 'Upgrade: websocket'", BeforeSending: false);
-        }
-
-        var stream = await response.Content.ReadAsStreamAsync(CancellationToken.None).ConfigureAwait(false);
-        return new HandshakeSwitched(response, stream);
-    }
-
-    private static HandshakeFailed Classify(Exception error)
-    {
-        // SocketsHttpHandler reports its connect timeout as a cancellation wrapping a TimeoutException.
-        if (error is OperationCanceledException { InnerException: TimeoutException })
-        {
-            return new HandshakeFailed(ForwardingOutcome.UpstreamTimedOut, "connecting to the upstream timed out", BeforeSending: true);
-        }
-
-        if (UpstreamTlsFailure.Describe(error) is { } tlsFailure)
-        {
-            return new HandshakeFailed(ForwardingOutcome.UpstreamTlsFailed, tlsFailure, BeforeSending: false);
-        }
-
-        if (error is HttpRequestException request)
-        {
-            var socketError = FindSocketError(request);
-            return request.HttpRequestError switch
-            {
-                HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError =>
-                    new HandshakeFailed(ForwardingOutcome.UpstreamUnreachable, socketError ?? request.Message, BeforeSending: true),
-                HttpRequestError.InvalidResponse or HttpRequestError.ResponseEnded =>
-                    new HandshakeFailed(ForwardingOutcome.UpstreamInvalidResponse, "the upstream's answer is not valid HTTP: " + request.Message, BeforeSending: false),
-                HttpRequestError.SecureConnectionError =>
-                    new HandshakeFailed(ForwardingOutcome.UpstreamUnreachable, "TLS to the upstream failed: " + (request.InnerException?.Message ?? request.Message), BeforeSending: true),
-                _ => new HandshakeFailed(ForwardingOutcome.UpstreamUnreachable, socketError ?? request.Message, BeforeSending: false),
-            };
-        }
-
-        return new HandshakeFailed(ForwardingOutcome.UpstreamUnreachable, error.Message, BeforeSending: false);
-    }
-
-    private static string? FindSocketError(Exception error)
-    {
-        for (var inner = error.InnerException; inner is not null; inner = inner.InnerException)
-        {
-            if (inner is SocketException socket)
-            {
-                return socket.SocketErrorCode == SocketError.ConnectionRefused ? "connection refused" : socket.Message;
-            }
-        }
-
-        return null;
-    }
-
-    private abstract record HandshakeAnswered;
-
-    private sealed record HandshakeSwitched(HttpResponseMessage Response, Stream Stream) : HandshakeAnswered;
-
-    private sealed record HandshakeRejected(HttpResponseMessage Response) : HandshakeAnswered;
-
-    private sealed record HandshakeFailed(ForwardingOutcome Outcome, string Detail, bool BeforeSending) : HandshakeAnswered;
 }

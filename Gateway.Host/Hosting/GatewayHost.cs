@@ -4,6 +4,7 @@ using Akka.Logger.Serilog;
 using Gateway.Actors.Apis;
 using Gateway.Actors.Cluster;
 using Gateway.Actors.Configuration;
+using Gateway.Actors.Connections;
 using Gateway.Actors.Keys;
 using Gateway.Actors.Limits;
 using Gateway.Host.Admin;
@@ -28,7 +29,7 @@ public static class GatewayHost
     /// </param>
     public static WebApplication Build(
         LoadedConfig config,
-        Func<SocketsHttpConnectionContext, CancellationToken, ValueTask<Stream>>? upstreamConnect = null)
+        UpstreamConnect? upstreamConnect = null)
     {
         var settings = config.Gateway;
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
@@ -71,6 +72,7 @@ public static class GatewayHost
             // The host stops the actor system, after DrainService has closed every WebSocket with 1001.
             // Akka's own process-exit hook would terminate it first, on SIGTERM, and cut every connection.
             akka.AddHocon("akka.coordinated-shutdown.run-by-clr-shutdown-hook = off", HoconAddMode.Prepend);
+            akka.AddHocon(TunnelMailbox.Hocon, HoconAddMode.Append);
             akka.ConfigureLoggers(loggers =>
             {
                 loggers.ClearLoggers();

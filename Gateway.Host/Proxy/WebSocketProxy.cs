@@ -179,7 +179,9 @@ public sealed class WebSocketProxy
             throw;
         }
 
-        // 5. Hand over the client and hold the request open until the pair closes the client side.
+        // 5. Hand over the client and hold the request open until the pair closes the client side. The
+        //    request's headers (cookies, user agent) would stay in memory as long, and nothing reads them now.
+        context.Request.Headers.Clear();
         var client = new UpgradedClient(clientStream);
         accepted.UpstreamLeg.Tell(new AttachClient(connectionId, client));
         await client.Closed;

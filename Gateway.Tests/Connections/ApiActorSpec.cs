@@ -15,12 +15,17 @@ public sealed class ApiActorSpec : TestKit
 {
     private static readonly byte[] Mask = { 5, 6, 7, 8 };
 
+    public ApiActorSpec()
+        : base(TunnelMailbox.Hocon)
+    {
+    }
+
     [Fact]
     public async Task Pair_EchoesThenStopsWhenClientVanishes()
     {
         await using var upstream = await TestUpstream.StartEchoAsync();
         var api = Definition(upstream.WsUri());
-        var apiActor = Sys.ActorOf(ApiActor.Props(api, UpstreamHandlers.Create(api)));
+        var apiActor = Sys.ActorOf(ApiActor.Props(api, new UpstreamConnector(api)));
         var host = CreateTestProbe();
         var completion = new TaskCompletionSource<ConnectionSummary>();
 
@@ -52,7 +57,7 @@ public sealed class ApiActorSpec : TestKit
     {
         var target = new Uri($"ws://127.0.0.1:{HandshakeTests.FreePort()}/");
         var api = Definition(target);
-        var apiActor = Sys.ActorOf(ApiActor.Props(api, UpstreamHandlers.Create(api)));
+        var apiActor = Sys.ActorOf(ApiActor.Props(api, new UpstreamConnector(api)));
         var completion = new TaskCompletionSource<ConnectionSummary>();
 
         apiActor.Tell(new OpenConnection("c2", Upgrade(target), completion), TestActor);
@@ -71,7 +76,7 @@ public sealed class ApiActorSpec : TestKit
     {
         await using var upstream = await TestUpstream.StartEchoAsync();
         var api = Definition(upstream.WsUri()) with { WebSocketLimits = new WebSocketLimits(null, 1) };
-        var apiActor = Sys.ActorOf(ApiActor.Props(api, UpstreamHandlers.Create(api)));
+        var apiActor = Sys.ActorOf(ApiActor.Props(api, new UpstreamConnector(api)));
 
         apiActor.Tell(new OpenConnection("c3", Upgrade(upstream.WsUri()), new()), TestActor);
         ExpectMsg<UpstreamAccepted>(TimeSpan.FromSeconds(10));

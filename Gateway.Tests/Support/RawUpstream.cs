@@ -63,12 +63,31 @@ public sealed class RawUpstream : IAsyncDisposable
     }
 
     /// <summary>Accepts one connection, reads its request head and writes <paramref name="response"/> as it is.</summary>
-    public async Task<Accepted> AcceptAndAnswerAsync(string response, CancellationToken cancellationToken = default)
+    public Task<Accepted> AcceptAndAnswerAsync(string response, CancellationToken cancellationToken = default) =>
+        AcceptAndAnswerInPiecesAsync(_ => new[] { Encoding.ASCII.GetBytes(response) }, closeAfter: false, cancellationToken);
+
+    /// <summary>
+    /// Accepts one connection, reads its request head and writes the pieces <paramref name="answer"/> makes of
+    /// it, each in a write of its own a few milliseconds apart, so the gateway reads them separately.
+    /// </summary>
+    /// <param name="closeAfter">Closes the connection after the last piece.</param>
+    public async Task<Accepted> AcceptAndAnswerInPiecesAsync(
+        Func<string, IEnumerable<byte[]>> answer, bool closeAfter, CancellationToken cancellationToken = default)
     {
         var client = await _listener.AcceptTcpClientAsync(cancellationToken);
         var stream = client.GetStream();
         var request = await RawWebSocket.ReadHeadAsync(stream, cancellationToken);
-        await stream.WriteAsync(Encoding.ASCII.GetBytes(response), cancellationToken);
+        foreach (var piece in answer(request))
+        {
+            await stream.WriteAsync(piece, cancellationToken);
+            await Task.Delay(20, cancellationToken);
+        }
+
+        if (closeAfter)
+        {
+            client.Client.Shutdown(SocketShutdown.Send);
+        }
+
         return new Accepted(client, stream, request);
     }
 

@@ -1,4 +1,5 @@
 using System.Net;
+using Gateway.Actors.Apis;
 using Gateway.Actors.Configuration;
 using Gateway.Host.Hosting;
 using Microsoft.AspNetCore.Builder;
@@ -45,7 +46,7 @@ public sealed class TestGateway : IAsyncDisposable
     /// <param name="rootExtra">HOCON placed after <c>gateway { }</c> at the root, such as <c>akka</c> settings.</param>
     public static async Task<TestGateway> StartAsync(
         string gatewayBody,
-        Func<SocketsHttpConnectionContext, CancellationToken, ValueTask<Stream>>? upstreamConnect = null,
+        UpstreamConnect? upstreamConnect = null,
         string rootExtra = "")
     {
         var config = GatewayConfigLoader.LoadText(ConfigText(gatewayBody, NewDataDirectory(), rootExtra), "test.conf");

@@ -153,10 +153,10 @@ public sealed class UpstreamTlsTests : IDisposable
 
         // Stands in for DNS and port 443: only upstream.test:443 reaches the loopback upstream, so a
         // connection to any other host or port fails the test.
-        async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+        async ValueTask<Stream> ConnectAsync(DnsEndPoint endpoint, CancellationToken cancellationToken)
         {
-            dialed.Enqueue(context.DnsEndPoint);
-            if (context.DnsEndPoint is not { Host: "upstream.test", Port: 443 })
+            dialed.Enqueue(endpoint);
+            if (endpoint is not { Host: "upstream.test", Port: 443 })
             {
                 throw new SocketException((int)SocketError.HostNotFound);
             }
