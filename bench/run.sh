@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Runs the benchmark: the gateway, nginx and a direct connection side by side,
-# each in front of the same echo upstream, every case against each contender in
-# turn. Results go to bench/results/<time>/ as JSON Lines plus a summary; a full
-# run also regenerates docs/BENCHMARKS.md and docs/benchmarks.png from them.
+# Runs the benchmark: the gateway, nginx, a minimal YARP proxy and a direct
+# connection side by side, each in front of the same echo upstream, every case
+# against each contender in turn. Results go to bench/results/<time>/ as JSON
+# Lines plus a summary; a full run also regenerates docs/BENCHMARKS.md and
+# docs/benchmarks.png from them.
 #
-#   bench/run.sh           full run, three rounds (about 15 minutes)
-#   bench/run.sh --quick   smoke check in under two minutes; writes its page
+#   bench/run.sh           full run: three rounds, then connections up to the
+#                          open-file limit (17 minutes on a shared 2-core
+#                          machine)
+#   bench/run.sh --quick   smoke check in about two minutes; writes its page
 #                          under bench/results/ and leaves docs/ alone
 #
 # Needs root for apt-get when nginx or wrk is missing. Sends traffic to
@@ -25,24 +28,42 @@ RUN_DIR="$BENCH/results/$(date -u +%Y%m%dT%H%M%SZ)-$MODE"
 RESULTS="$RUN_DIR/results.jsonl"
 mkdir -p "$RUN_DIR"
 
-ECHO_PORT=19001
-GATEWAY_PORT=18080
-NGINX_PORT=18081
+# BENCH_PORT_BASE=N puts the gateway on port N, nginx on N+1, YARP on N+2 and
+# the echo upstream on N+3, so that a second run (or other work on the usual
+# ports) can share the machine. Unset, the ports are 18080, 18081, 18082 and
+# 19001.
+if [[ -n ${BENCH_PORT_BASE:-} ]]; then
+  GATEWAY_PORT=$BENCH_PORT_BASE
+  NGINX_PORT=$((BENCH_PORT_BASE + 1))
+  YARP_PORT=$((BENCH_PORT_BASE + 2))
+  ECHO_PORT=$((BENCH_PORT_BASE + 3))
+else
+  GATEWAY_PORT=18080
+  NGINX_PORT=18081
+  YARP_PORT=18082
+  ECHO_PORT=19001
+fi
 CORES="$(nproc)"
 
 # The quick run measures one round of a subset of the cases, briefly: it proves
 # that every scenario works, and its figures are not for comparison.
 if [[ $MODE == quick ]]; then
-  ROUNDS=1; WARMUP=0.5; DURATION=1; LATENCY_SECONDS=2; CONNECT_SECONDS=1; HTTP_SECONDS=1; WARMUP_SECONDS=1
+  ROUNDS=1; WARMUP=0.5; DURATION=1; LATENCY_SECONDS=1; CONNECT_SECONDS=1; HTTP_SECONDS=1; WARMUP_SECONDS=0.5
   IDLE_COUNTS=(1000); HEAP_CONNECTIONS=500; THROUGHPUT_CONNECTIONS=(64); THROUGHPUT_SIZES=(64 16384)
+  FLOOD_SECONDS=2
 else
   ROUNDS=3; WARMUP=1; DURATION=4; LATENCY_SECONDS=10; CONNECT_SECONDS=5; HTTP_SECONDS=5; WARMUP_SECONDS=3
   IDLE_COUNTS=(1000 8000); HEAP_CONNECTIONS=2000; THROUGHPUT_CONNECTIONS=(1 64 1024); THROUGHPUT_SIZES=(64 16384)
+  FLOOD_SECONDS=10
 fi
 LATENCY_CONNECTIONS=16
 LATENCY_RATE=2000
 CONNECT_WORKERS=16
 HTTP_CONNECTIONS=64
+FLOOD_CONNECTIONS=8
+# Opening and closing 9,900 connections took 14 to 26 s per proxy in a trial
+# on a 2-core machine, so this timeout only bounds a proxy that stalls.
+MAX_CONNECTIONS_TIMEOUT=600
 
 log() { echo "[$(date -u +%H:%M:%S)] $*"; }
 
@@ -67,15 +88,22 @@ for count in "${IDLE_COUNTS[@]}"; do
   fi
 done
 
-# 3. Release builds.
-log "Building the gateway and the load generator (Release)"
-dotnet build -c Release -v q -nologo "$ROOT/Gateway.Host/Gateway.Host.csproj" >"$RUN_DIR/build.log"
-dotnet build -c Release -v q -nologo "$BENCH/Gateway.Bench/Gateway.Bench.csproj" >>"$RUN_DIR/build.log"
+# 3. Release builds, side by side: the three projects share no project
+#    reference, and an up-to-date build is mostly the build tool's start-up.
+log "Building the gateway, YARP and the load generator (Release)"
+build() { dotnet build -c Release -v q -nologo "$1" >"$RUN_DIR/build-$2.log" 2>&1 || { echo "Building $1 failed; see $RUN_DIR/build-$2.log." >&2; return 1; }; }
+build "$ROOT/Gateway.Host/Gateway.Host.csproj" gateway & BUILD_GATEWAY=$!
+build "$BENCH/Gateway.Bench/Gateway.Bench.csproj" bench & BUILD_BENCH=$!
+build "$BENCH/YarpProxy/YarpProxy.csproj" yarp & BUILD_YARP=$!
+wait "$BUILD_GATEWAY"
+wait "$BUILD_BENCH"
+wait "$BUILD_YARP"
 HOST_DLL="$ROOT/Gateway.Host/bin/Release/net10.0/Gateway.Host.dll"
 BENCH_DLL="$BENCH/Gateway.Bench/bin/Release/net10.0/Gateway.Bench.dll"
+YARP_DLL="$BENCH/YarpProxy/bin/Release/net10.0/YarpProxy.dll"
 
-# 4. Processes: the echo upstream, the gateway and nginx. Only the processes
-#    started here are stopped on exit.
+# 4. Processes: the echo upstream, the gateway, nginx and YARP. Only the
+#    processes started here are stopped on exit.
 PIDS=()
 NGINX_DIR="$RUN_DIR/nginx"
 cleanup() {
@@ -103,12 +131,14 @@ wait_for_port() {
 export GATEWAY_LOG_LEVEL=warning
 log "Starting the echo upstream on $ECHO_PORT"
 dotnet "$HOST_DLL" echo --host 127.0.0.1 --port "$ECHO_PORT" >"$RUN_DIR/echo.log" 2>&1 &
-PIDS+=($!)
+ECHO_PID=$!
+PIDS+=("$ECHO_PID")
 wait_for_port "$ECHO_PORT"
 
 log "Starting the gateway on $GATEWAY_PORT"
 # From the run's folder, so that the gateway's data directory (./data by
-# default) lands there.
+# default) lands there. gateway-bench.conf reads both variables.
+export BENCH_GATEWAY_PORT="$GATEWAY_PORT" BENCH_ECHO_URL="ws://127.0.0.1:$ECHO_PORT/"
 (cd "$RUN_DIR" && exec dotnet "$HOST_DLL" --config "$BENCH/gateway-bench.conf" >"$RUN_DIR/gateway.log" 2>&1) &
 GATEWAY_PID=$!
 PIDS+=("$GATEWAY_PID")
@@ -166,6 +196,12 @@ wait_for_port "$NGINX_PORT"
 NGINX_MASTER="$(cat "$NGINX_DIR/nginx.pid")"
 NGINX_PIDS="$(echo "$NGINX_MASTER" $(pgrep -P "$NGINX_MASTER") | tr ' ' ',')"
 
+log "Starting YARP on $YARP_PORT"
+dotnet "$YARP_DLL" --port "$YARP_PORT" --upstream "http://127.0.0.1:$ECHO_PORT/" >"$RUN_DIR/yarp.log" 2>&1 &
+YARP_PID=$!
+PIDS+=("$YARP_PID")
+wait_for_port "$YARP_PORT"
+
 # 5. Facts about the machine for the results page.
 commit="$(git -C "$ROOT" rev-parse --short HEAD)"
 if [[ -n "$(git -C "$ROOT" status --porcelain -- Gateway.Actors Gateway.Host)" ]]; then
@@ -179,6 +215,7 @@ cat >"$RUN_DIR/machine.json" <<JSON
   "kernel": "$(uname -r)",
   "dotnet": "$(dotnet --version)",
   "nginx": "$(nginx -v 2>&1 | sed 's/^nginx version: //')",
+  "yarp": "$(sed -n 's/.*Include="Yarp.ReverseProxy" Version="\([^"]*\)".*/\1/p' "$BENCH/YarpProxy/YarpProxy.csproj")",
   "wrk": "$(wrk -v 2>&1 | head -1 | awk '{ print $1, $2 }')",
   "commit": "$commit",
   "date": "$(date -u +%Y-%m-%dT%H:%MZ)",
@@ -189,7 +226,9 @@ cat >"$RUN_DIR/machine.json" <<JSON
   "latency": "$LATENCY_CONNECTIONS connections, $LATENCY_RATE messages/s in all, 64 B, ${WARMUP} s warm-up then ${LATENCY_SECONDS} s measured",
   "connect": "$CONNECT_WORKERS workers each opening connections one after another, ${WARMUP} s warm-up then ${CONNECT_SECONDS} s measured",
   "memory-method": "$(IFS=,; echo "${IDLE_COUNTS[*]}" | sed 's/,/ and /') connections, read 3 s after the last one opened, on proxies that have served only a warm-up",
-  "http": "wrk, 2 threads, $HTTP_CONNECTIONS keep-alive connections, ${HTTP_SECONDS} s, GET of the echo upstream's JSON description of the request (about 300 bytes)"
+  "http": "wrk, 2 threads, $HTTP_CONNECTIONS keep-alive connections, ${HTTP_SECONDS} s, GET of the echo upstream's JSON description of the request (about 300 bytes)",
+  "flood": "$FLOOD_CONNECTIONS connections that read nothing for ${FLOOD_SECONDS} s, on proxies that have served only the idle-memory and heap-snapshot cases",
+  "max-connections": "$( [[ $MODE == full ]] && echo "gateway, nginx and yarp, once each after the last round; the count is the proxy's soft open-file limit less a reserve, halved (two descriptors per proxied connection), and at most the load generator's and the echo upstream's limits less theirs; a reserve is the descriptors the process has open before the case plus 64, and at least 200" || echo "not run in quick mode")"
 }
 JSON
 
@@ -198,24 +237,29 @@ declare -A URL=(
   [direct]="ws://127.0.0.1:$ECHO_PORT/"
   [gateway]="ws://127.0.0.1:$GATEWAY_PORT/echo/"
   [nginx]="ws://127.0.0.1:$NGINX_PORT/echo/"
+  [yarp]="ws://127.0.0.1:$YARP_PORT/echo/"
 )
 declare -A HTTP_URL=(
   [direct]="http://127.0.0.1:$ECHO_PORT/small"
   [gateway]="http://127.0.0.1:$GATEWAY_PORT/echo/small"
   [nginx]="http://127.0.0.1:$NGINX_PORT/echo/small"
+  [yarp]="http://127.0.0.1:$YARP_PORT/echo/small"
 )
-CONTENDERS=(direct gateway nginx)
+CONTENDERS=(direct gateway nginx yarp)
+PROXIES=(gateway nginx yarp)
+declare -A PROXY_PIDS=([gateway]="$GATEWAY_PID" [nginx]="$NGINX_PIDS" [yarp]="$YARP_PID")
 
-# 6. Idle memory first, while both proxies have only served a short warm-up, so
+# 6. Idle memory first, while the proxies have only served a short warm-up, so
 #    that buffers pooled by earlier cases do not hide the cost of a connection.
-for contender in gateway nginx; do
+for contender in "${PROXIES[@]}"; do
   dotnet "$BENCH_DLL" connect-rate --url "${URL[$contender]}" --contender "$contender" --round 0 \
     --workers 8 --warmup 0 --duration 1 --out "$RUN_DIR/warmup.jsonl" >/dev/null
 done
 for count in "${IDLE_COUNTS[@]}"; do
   log "Idle memory, $count connections"
-  bench idle-memory --url "${URL[gateway]}" --contender gateway --connections "$count" --pids "$GATEWAY_PID"
-  bench idle-memory --url "${URL[nginx]}" --contender nginx --connections "$count" --pids "$NGINX_PIDS"
+  for contender in "${PROXIES[@]}"; do
+    bench idle-memory --url "${URL[$contender]}" --contender "$contender" --connections "$count" --pids "${PROXY_PIDS[$contender]}"
+  done
 done
 
 # 6b. Where the gateway's idle memory goes: heap snapshots before and after
@@ -234,6 +278,15 @@ if [[ -x $GCDUMP ]]; then
 else
   log "dotnet-gcdump did not install, so the heap breakdown is skipped."
 fi
+
+# 6c. Flood: a client that stops reading while its upstream floods, also before
+#     the warm-up so that buffers pooled by the throughput cases do not absorb
+#     what the flood costs.
+log "Flood, $FLOOD_CONNECTIONS connections not reading for $FLOOD_SECONDS s"
+for contender in "${PROXIES[@]}"; do
+  bench flood --url "${URL[$contender]}flood" --contender "$contender" --connections "$FLOOD_CONNECTIONS" \
+    --pids "${PROXY_PIDS[$contender]}" --duration "$FLOOD_SECONDS" >/dev/null
+done
 
 # 7. Warm-up: every contender runs every kind of case once, unrecorded. The
 #    .NET processes (the gateway, and the echo upstream behind every contender)
@@ -278,6 +331,17 @@ for round in $(seq 1 "$ROUNDS"); do
       --connections "$HTTP_CONNECTIONS" --threads 2 --duration "$HTTP_SECONDS" >/dev/null
   done
 done
+
+# 8b. Connections up to the open-file limit, in the full run only, because it
+#     takes up to half a minute per proxy. It comes last, so that no other case
+#     runs next to thousands of closing sockets.
+if [[ $MODE == full ]]; then
+  for contender in "${PROXIES[@]}"; do
+    log "Connections up to the open-file limit through $contender"
+    bench max-connections --url "${URL[$contender]}" --contender "$contender" --pids "${PROXY_PIDS[$contender]}" \
+      --upstream-pid "$ECHO_PID" --timeout "$MAX_CONNECTIONS_TIMEOUT" >/dev/null
+  done
+fi
 
 # 9. The page and the chart, from the JSON alone.
 if [[ $MODE == full ]]; then

@@ -7,14 +7,28 @@ namespace Gateway.Host.Echo;
 
 /// <summary>
 /// The built-in echo upstream: a WebSocket on any path sends every message back as it came, and any
-/// other request gets a JSON description of itself.
+/// other request gets a JSON description of itself. A WebSocket on <c>/flood</c> is the exception: it
+/// sends binary messages as fast as the client takes them, for the benchmark's flood case.
 /// </summary>
 public static class EchoHandler
 {
     private const int MaxEchoedBody = 1024 * 1024;
 
-    public static Task HandleAsync(HttpContext context) =>
-        context.WebSockets.IsWebSocketRequest ? EchoWebSocketAsync(context) : DescribeRequestAsync(context);
+    private const string FloodPath = "/flood";
+    private const int FloodMessageSize = 16 * 1024;
+
+    // A flood whose client neither reads nor leaves still ends, so a stuck benchmark cannot keep it going.
+    private static readonly TimeSpan MaxFloodDuration = TimeSpan.FromSeconds(60);
+
+    public static Task HandleAsync(HttpContext context)
+    {
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            return DescribeRequestAsync(context);
+        }
+
+        return context.Request.Path == FloodPath ? FloodWebSocketAsync(context) : EchoWebSocketAsync(context);
+    }
 
     private static async Task EchoWebSocketAsync(HttpContext context)
     {
@@ -51,6 +65,73 @@ public static class EchoHandler
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>
+    /// Sends 16 KiB binary messages from the client's first message on, until the client closes or goes
+    /// away, or for at most <see cref="MaxFloodDuration"/>. Waiting for a first message lets a client
+    /// measure with its connections open and idle before the flood. Messages from the client are dropped.
+    /// </summary>
+    private static async Task FloodWebSocketAsync(HttpContext context)
+    {
+        using var socket = await context.WebSockets.AcceptWebSocketAsync();
+        using var flood = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        flood.CancelAfter(MaxFloodDuration);
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var receiving = DropUntilCloseAsync(socket, started, flood, context.RequestAborted);
+
+        var message = new byte[FloodMessageSize];
+        Random.Shared.NextBytes(message);
+        try
+        {
+            await started.Task.WaitAsync(flood.Token);
+            while (!flood.IsCancellationRequested)
+            {
+                await socket.SendAsync(message, WebSocketMessageType.Binary, endOfMessage: true, flood.Token);
+            }
+        }
+        catch (Exception error) when (error is WebSocketException or OperationCanceledException)
+        {
+            // Cancelling a pending send aborts the socket, which is how a flood into a full connection ends.
+        }
+
+        // Reply to the client's close frame within 2 s. A client that stopped reading never receives the
+        // reply, so the socket is aborted either way.
+        if (socket.State == WebSocketState.CloseReceived)
+        {
+            using var closing = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            try
+            {
+                await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, closing.Token);
+            }
+            catch (Exception error) when (error is WebSocketException or OperationCanceledException)
+            {
+                // The socket is aborted below.
+            }
+        }
+
+        socket.Abort();
+        await receiving;
+    }
+
+    private static async Task DropUntilCloseAsync(WebSocket socket, TaskCompletionSource started, CancellationTokenSource flood, CancellationToken aborted)
+    {
+        var buffer = new byte[1024];
+        try
+        {
+            while ((await socket.ReceiveAsync(buffer, aborted)).MessageType != WebSocketMessageType.Close)
+            {
+                started.TrySetResult();
+            }
+        }
+        catch (Exception error) when (error is WebSocketException or OperationCanceledException)
+        {
+            // The socket was aborted or the client went away: the flood stops below either way.
+        }
+        finally
+        {
+            flood.Cancel();
         }
     }
 

@@ -14,6 +14,10 @@ const string Usage = """
       latency       --connections N --rate MESSAGES_PER_SECOND --size BYTES
       connect-rate  --workers N
       idle-memory   --connections N --pids PID,PID... --settle SECONDS
+      flood         --connections N --pids PID,PID... --duration SECONDS    (the URL ends in /flood)
+      max-connections --pids PID,PID... --upstream-pid PID --settle SECONDS --timeout SECONDS [--at-most N]
+                    (as many idle connections as the open-file limits of the proxy, the upstream and
+                    the load generator allow)
       http          --connections N --threads N              (runs wrk)
       heap          --connections N --pid PID --gcdump TOOL --dumps DIR   (heap snapshots of a .NET proxy)
       report        --results FILE --machine FILE --page FILE --chart FILE --baselines DIR --summary FILE
@@ -43,6 +47,8 @@ try
         "latency" => Figure.LatencyCase,
         "connect-rate" => Figure.ConnectCase,
         "idle-memory" => Figure.IdleCase(options.Integer("connections")),
+        "flood" => Figure.FloodCase(options.Integer("connections")),
+        "max-connections" => Figure.MaxConnectionsCase,
         "http" => Figure.HttpCase,
         "heap" => Figure.HeapCase(options.Integer("connections")),
         _ => null,
@@ -58,7 +64,8 @@ try
     var output = options.Text("out");
     try
     {
-        record = record with { Metrics = await RunScenarioAsync(command, options, warmup, duration) };
+        var result = await RunScenarioAsync(command, options, warmup, duration);
+        record = record with { Metrics = result.Metrics, FirstError = result.FirstError };
     }
     catch (SkippedException skipped)
     {
@@ -103,32 +110,45 @@ static void WriteReport(Options options)
     Console.WriteLine($"Wrote {page} and {chart}.");
 }
 
-static async Task<Dictionary<string, double>> RunScenarioAsync(string command, Options options, TimeSpan warmup, TimeSpan duration)
+static async Task<ScenarioResult> RunScenarioAsync(string command, Options options, TimeSpan warmup, TimeSpan duration)
 {
+    int[] Pids() => options.Text("pids").Split(',').Select(int.Parse).ToArray();
     switch (command)
     {
         case "throughput":
-            return await ThroughputScenario.RunAsync(options.Url(), options.Integer("connections"), options.Integer("size"), warmup, duration);
+            return new(await ThroughputScenario.RunAsync(options.Url(), options.Integer("connections"), options.Integer("size"), warmup, duration));
         case "latency":
-            return await LatencyScenario.RunAsync(options.Url(), options.Integer("connections"), options.Integer("rate"),
-                options.Integer("size", 64), warmup, duration);
+            return new(await LatencyScenario.RunAsync(options.Url(), options.Integer("connections"), options.Integer("rate"),
+                options.Integer("size", 64), warmup, duration));
         case "connect-rate":
-            return await ConnectRateScenario.RunAsync(options.Url(), options.Integer("workers"), warmup, duration);
+            return new(await ConnectRateScenario.RunAsync(options.Url(), options.Integer("workers"), warmup, duration));
         case "idle-memory":
             var connections = options.Integer("connections");
-            var pids = options.Text("pids").Split(',').Select(int.Parse).ToArray();
+            var pids = Pids();
             var problem = IdleMemoryScenario.CheckDescriptorLimits(pids, connections);
             if (problem is not null)
             {
                 throw new SkippedException(problem);
             }
 
-            return await IdleMemoryScenario.RunAsync(options.Url(), pids, connections, options.Seconds("settle", 3));
+            return new(await IdleMemoryScenario.RunAsync(options.Url(), pids, connections, options.Seconds("settle", 3)));
+        case "flood":
+            return new(await FloodScenario.RunAsync(options.Url(), Pids(), options.Integer("connections"), duration));
+        case "max-connections":
+            var proxyPids = Pids();
+            var count = MaxConnectionsScenario.CountConnections(proxyPids, options.Integer("upstream-pid"), options.Integer("at-most", int.MaxValue));
+            if (count == 0)
+            {
+                throw new SkippedException("the open-file limits leave room for no connection");
+            }
+
+            Console.Error.WriteLine($"Opening {count} idle connections to {options.Url()}.");
+            return await MaxConnectionsScenario.RunAsync(options.Url(), proxyPids, count, options.Seconds("settle", 3), options.Seconds("timeout", 600));
         case "heap":
-            return await HeapScenario.RunAsync(options.Url(), options.Integer("pid"), options.Integer("connections"),
-                options.Text("gcdump"), options.Text("dumps"));
+            return new(await HeapScenario.RunAsync(options.Url(), options.Integer("pid"), options.Integer("connections"),
+                options.Text("gcdump"), options.Text("dumps")));
         default:
-            return await HttpScenario.RunAsync(options.Url(), options.Integer("connections"), options.Integer("threads", 2), duration);
+            return new(await HttpScenario.RunAsync(options.Url(), options.Integer("connections"), options.Integer("threads", 2), duration));
     }
 }
 

@@ -5,7 +5,7 @@ namespace Gateway.Bench.Report;
 /// <summary>Draws the results chart: echo throughput and latency percentiles per contender, as grouped bars.</summary>
 public static class ChartWriter
 {
-    private static readonly Color[] s_colors = [Colors.Gray, Colors.SteelBlue, Colors.DarkOrange];
+    private static readonly Color[] s_colors = [Colors.Gray, Colors.SteelBlue, Colors.DarkOrange, Colors.SeaGreen];
 
     public static void Write(Summary summary, string path)
     {

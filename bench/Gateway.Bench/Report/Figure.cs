@@ -34,16 +34,31 @@ public sealed record Figure(string Label, string Scenario, string Case, string M
         figures.Add(new("Memory at 100,000 idle conn (estimate from 8,000)", "idle-memory", IdleCase(8000), "extrapolatedMiB", "MiB", false));
         figures.Add(new("HTTP small GET: requests/s", "http", HttpCase, "requestsPerSecond", "req/s", true));
         figures.Add(new("HTTP small GET: p99", "http", HttpCase, "p99Us", "µs", false));
+
+        var flood = FloodCase(FloodConnections);
+        figures.Add(new($"Flood, {FloodConnections} conn not reading: peak growth per conn", "flood", flood, "kibPerConnection", "KiB", false));
+        figures.Add(new($"Flood, {FloodConnections} conn not reading: peak growth", "flood", flood, "peakGrowthMiB", "MiB", false));
+        figures.Add(new("Conn at the open-file limit: attempted", "max-connections", MaxConnectionsCase, "target", "conn", true));
+        figures.Add(new("Conn at the open-file limit: opened", "max-connections", MaxConnectionsCase, "opened", "conn", true));
+        figures.Add(new("Conn at the open-file limit: failed", "max-connections", MaxConnectionsCase, "failed", "conn", false));
+        figures.Add(new("Memory per idle conn at the open-file limit", "max-connections", MaxConnectionsCase, "kibPerConnection", "KiB", false));
+        figures.Add(new("Memory at 100,000 idle conn (estimate from the open-file limit)", "max-connections", MaxConnectionsCase, "extrapolatedMiB", "MiB", false));
         return figures;
     }
 
     public const string LatencyCase = "fixed-rate";
     public const string ConnectCase = "open-echo-close";
     public const string HttpCase = "small-get";
+    public const string MaxConnectionsCase = "file-limit";
+
+    /// <summary>Connections of the flood case that bench/run.sh runs; the table shows that case only.</summary>
+    public const int FloodConnections = 8;
 
     public static string ThroughputCase(int connections, int size) => $"{connections}conn-{size}B";
 
     public static string IdleCase(int connections) => $"{connections}conn";
+
+    public static string FloodCase(int connections) => $"{connections}conn";
 
     public static string HeapCase(int connections) => $"{connections}conn";
 }

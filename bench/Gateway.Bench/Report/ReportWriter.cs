@@ -6,7 +6,11 @@ namespace Gateway.Bench.Report;
 /// <summary>Writes the results page in Markdown from a run's summary and the recorded baselines.</summary>
 public static class ReportWriter
 {
-    public static readonly string[] Contenders = ["direct", "gateway", "nginx"];
+    public static readonly string[] Contenders = ["direct", "gateway", "nginx", "yarp"];
+
+    // The gateway's pumps hold at most one 16 KiB buffer per direction of a tunnel (Pump.DefaultBufferSize
+    // in Gateway.Actors), so a flood should cost it no more than two of them per connection.
+    private const double FloodBudgetKiB = 32;
 
     public static string Write(Summary summary, IReadOnlyList<(string Label, Summary Summary)> baselines, string chartFile)
     {
@@ -16,7 +20,7 @@ public static class ReportWriter
 
         page.AppendLine("# Benchmarks");
         page.AppendLine();
-        page.AppendLine("The gateway, nginx and a direct connection, side by side on one machine in one run of");
+        page.AppendLine("The gateway, nginx, a minimal YARP proxy and a direct connection, side by side on one machine in one run of");
         page.AppendLine("`bench/run.sh`. This page is generated from the run's JSON results by");
         page.AppendLine("`bench/Gateway.Bench report`; rerun the script to regenerate it.");
         page.AppendLine();
@@ -24,7 +28,7 @@ public static class ReportWriter
         page.AppendLine("## Machine and versions");
         page.AppendLine();
         page.AppendLine($"- CPU: {Fact("cpu")}, {Fact("nproc")} cores; memory {Fact("memory")}");
-        page.AppendLine($"- Kernel {Fact("kernel")}; .NET SDK {Fact("dotnet")}; {Fact("nginx")}; {Fact("wrk")}");
+        page.AppendLine($"- Kernel {Fact("kernel")}; .NET SDK {Fact("dotnet")}; {Fact("nginx")}; YARP {Fact("yarp")}; {Fact("wrk")}");
         page.AppendLine($"- Gateway commit {Fact("commit")}; run {Fact("date")} ({Fact("mode")} mode, {Fact("rounds")} rounds)");
         page.AppendLine($"- Load average (1, 5, 15 min): {Fact("load")}. A figure above the core count means");
         page.AppendLine("  other work shared the cores during the run, and every figure is noisier for it.");
@@ -37,12 +41,15 @@ public static class ReportWriter
         page.AppendLine("*gateway* is `Gateway.Host` (Release) with `bench/gateway-bench.conf`; *nginx* runs");
         page.AppendLine("the WebSocket proxy configuration from its documentation (`proxy_http_version 1.1`,");
         page.AppendLine("`Upgrade` and `Connection` headers, keep-alive to the upstream) with one worker per");
-        page.AppendLine("core. Both proxies log only warnings. The load generator (`bench/Gateway.Bench`,");
+        page.AppendLine("core. *yarp* is `bench/YarpProxy`: an empty ASP.NET Core application on Kestrel whose only");
+        page.AppendLine("route sends everything under `/echo/` to the upstream with YARP's defaults, which proxy");
+        page.AppendLine("WebSocket upgrades; it uses the gateway's garbage collector settings (workstation,");
+        page.AppendLine("concurrent). All three proxies log only warnings. The load generator (`bench/Gateway.Bench`,");
         page.AppendLine("`ClientWebSocket`, HdrHistogram) runs on the same machine, so every figure includes");
         page.AppendLine("the generator and the upstream competing for the same cores. All traffic is on loopback.");
         page.AppendLine("Before the first round every contender runs each kind of case once, unrecorded, so");
         page.AppendLine("that the .NET processes are measured after tiered compilation has settled. Each round");
-        page.AppendLine("then runs every case against direct, gateway and nginx in turn, and the table gives");
+        page.AppendLine("then runs every case against direct, gateway, nginx and yarp in turn, and the table gives");
         page.AppendLine("the median over the rounds.");
         page.AppendLine();
         page.AppendLine($"- **Echo throughput**: {Fact("throughput")}. Each connection keeps one message in flight:");
@@ -58,6 +65,15 @@ public static class ReportWriter
         page.AppendLine("  connection carries one echo and then stays idle. The 100,000 figure is an estimate:");
         page.AppendLine("  baseline plus 100,000 times the growth per connection at 8,000.");
         page.AppendLine($"- **HTTP**: {Fact("http")}.");
+        page.AppendLine($"- **Flood**: {Fact("flood")}. The echo upstream's `/flood` path sends 16 KiB binary");
+        page.AppendLine("  messages as fast as the connection takes them from the client's first message on, and the");
+        page.AppendLine("  client reads nothing more. The proxy's resident set is read with the connections open and");
+        page.AppendLine("  idle, then once a second; the figure is the peak growth over the idle reading. With few");
+        page.AppendLine("  connections, 1 MiB of unrelated growth (a garbage collection, the JIT) moves the figure per");
+        page.AppendLine("  connection by 1 MiB divided by the connection count.");
+        page.AppendLine($"- **Open-file limit**: {Fact("max-connections")}. Each connection carries one echo and then");
+        page.AppendLine("  stays idle; a failed connection is counted and the rest go on. The 100,000 figure is an");
+        page.AppendLine("  estimate: baseline plus 100,000 times the growth per connection.");
         page.AppendLine();
         page.AppendLine("When the load average is above the core count, each process waits for a core, and");
         page.AppendLine("latency percentiles above the median mostly measure those waits: they can change tenfold");
@@ -66,8 +82,8 @@ public static class ReportWriter
 
         page.AppendLine("## Results");
         page.AppendLine();
-        page.AppendLine("| Figure | direct | gateway | nginx | gateway/nginx | gateway/direct |");
-        page.AppendLine("|---|---:|---:|---:|---:|---:|");
+        page.AppendLine("| Figure | direct | gateway | nginx | yarp | gateway/nginx | gateway/yarp | gateway/direct |");
+        page.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var figure in Figure.All)
         {
             var values = Contenders.Select(contender => summary.Get(figure, contender)).ToArray();
@@ -76,8 +92,10 @@ public static class ReportWriter
                 continue;
             }
 
-            var cells = values.Select(value => value is null ? "–" : $"{Format(value.Value)} {figure.Unit}");
-            page.AppendLine($"| {figure.Label} | {string.Join(" | ", cells)} | {Ratio(values[1], values[2])} | {Ratio(values[1], values[0])} |");
+            var cells = values.Select(value => value is null ? "–"
+                : figure.Unit == "conn" ? $"{Count(value.Value)} conn"
+                : $"{Format(value.Value)} {figure.Unit}");
+            page.AppendLine($"| {figure.Label} | {string.Join(" | ", cells)} | {Ratio(values[1], values[2])} | {Ratio(values[1], values[3])} | {Ratio(values[1], values[0])} |");
         }
 
         page.AppendLine();
@@ -91,6 +109,18 @@ public static class ReportWriter
             foreach (var (caseName, reason) in summary.Skipped)
             {
                 page.AppendLine($"- {caseName}: {reason}.");
+            }
+
+            page.AppendLine();
+        }
+
+        if (summary.Errors.Count > 0)
+        {
+            page.AppendLine("First error of each case that counted failures:");
+            page.AppendLine();
+            foreach (var (caseName, error) in summary.Errors)
+            {
+                page.AppendLine($"- {caseName}: {error}");
             }
 
             page.AppendLine();
@@ -134,7 +164,28 @@ public static class ReportWriter
             (g, _) => g <= 16, _ => "16 KiB", "KiB");
         Row("HTTP requests/s: at least 0.8 of nginx's", "http", Figure.HttpCase, "requestsPerSecond",
             (g, n) => g >= 0.8 * n, n => $"{Format(0.8 * n)} req/s", "req/s");
+        Row($"Flood into a client that stopped reading: at most {FloodBudgetKiB} KiB per connection (two pump buffers)", "flood",
+            Figure.FloodCase(Figure.FloodConnections), "kibPerConnection", (g, _) => g <= FloodBudgetKiB, _ => $"{FloodBudgetKiB} KiB", "KiB");
+        WriteFileLimitBudget(page, summary);
         page.AppendLine();
+    }
+
+    /// <summary>Writes the row of the budget "as many connections as the open-file limit allows, with no error".</summary>
+    private static void WriteFileLimitBudget(StringBuilder page, Summary summary)
+    {
+        const string Label = "Connections up to the open-file limit, with no error";
+        double? Metric(string name) =>
+            summary.Medians.TryGetValue(Summary.Key("max-connections", Figure.MaxConnectionsCase, name), out var byContender)
+            && byContender.TryGetValue("gateway", out var value) ? value : null;
+        var (target, opened, failed) = (Metric("target"), Metric("opened"), Metric("failed"));
+        if (target is null || opened is null || failed is null)
+        {
+            page.AppendLine($"| {Label} | not measured | | |");
+            return;
+        }
+
+        var met = failed.Value == 0 && opened.Value >= target.Value;
+        page.AppendLine($"| {Label} | {Count(opened.Value)} opened, {Count(failed.Value)} failed | {Count(target.Value)} conn | {(met ? "yes" : "no")} |");
     }
 
     private static void WriteHeapBreakdown(StringBuilder page, Summary summary)
@@ -222,6 +273,8 @@ public static class ReportWriter
         numerator is null || denominator is null || denominator.Value == 0
             ? "–"
             : (numerator.Value / denominator.Value).ToString("0.00", CultureInfo.InvariantCulture);
+
+    private static string Count(double value) => value.ToString("N0", CultureInfo.InvariantCulture);
 
     public static string Format(double value) =>
         Math.Abs(value) >= 100 ? value.ToString("N0", CultureInfo.InvariantCulture)

@@ -21,6 +21,9 @@ public sealed class Summary
     /// <summary>Cases that did not run, with the reason.</summary>
     public Dictionary<string, string> Skipped { get; init; } = new();
 
+    /// <summary>The first error of each case that ran with failures, keyed by case, contender and round.</summary>
+    public Dictionary<string, string> Errors { get; init; } = new();
+
     public static string Key(string scenario, string caseName, string metric) => $"{scenario}/{caseName}/{metric}";
 
     public double? Get(Figure figure, string contender) =>
@@ -46,6 +49,7 @@ public sealed class Summary
         }
 
         var skipped = new Dictionary<string, string>();
+        var errors = new Dictionary<string, string>();
         // Round 0 is the unrecorded warm-up; a record of it that reached the results file does not count.
         foreach (var record in records.Where(record => record.Round > 0))
         {
@@ -53,6 +57,11 @@ public sealed class Summary
             {
                 skipped[$"{record.Scenario} {record.Case} ({record.Contender})"] = record.Skipped;
                 continue;
+            }
+
+            if (record.FirstError is not null)
+            {
+                errors[$"{record.Scenario} {record.Case} ({record.Contender}, round {record.Round})"] = record.FirstError;
             }
 
             foreach (var (metric, value) in record.Metrics)
@@ -80,6 +89,7 @@ public sealed class Summary
             Medians = samples.ToDictionary(pair => pair.Key, pair => pair.Value.ToDictionary(inner => inner.Key, inner => Median(inner.Value))),
             Rounds = samples.ToDictionary(pair => pair.Key, pair => pair.Value.ToDictionary(inner => inner.Key, inner => inner.Value.Count)),
             Skipped = skipped,
+            Errors = errors,
         };
     }
 

@@ -5,7 +5,8 @@ namespace Gateway.Bench.Results;
 
 /// <summary>
 /// One measurement: a scenario case run against one contender in one round, with its figures.
-/// The harness appends one record per line (JSON Lines) to the run's results file.
+/// The harness appends one record per line (JSON Lines) to the run's results file. <c>FirstError</c>
+/// is the first failure of a case that counts failures and goes on, such as max-connections.
 /// </summary>
 public sealed record ResultRecord(
     string Scenario,
@@ -13,7 +14,8 @@ public sealed record ResultRecord(
     string Contender,
     int Round,
     Dictionary<string, double> Metrics,
-    string? Skipped = null)
+    string? Skipped = null,
+    string? FirstError = null)
 {
     private static readonly JsonSerializerOptions s_json = new()
     {

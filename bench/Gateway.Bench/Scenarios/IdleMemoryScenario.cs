@@ -12,26 +12,23 @@ public static class IdleMemoryScenario
 {
     public const int Extrapolated = 100_000;
 
-    // Descriptors a proxy needs besides its connections: listeners, epoll, logs, the runtime's own.
-    private const int DescriptorMargin = 200;
-
     /// <summary>Returns why the case cannot run within the file-descriptor limits, or null when it can.</summary>
     public static string? CheckDescriptorLimits(IReadOnlyList<int> proxyProcesses, int connections)
     {
-        var own = SoftOpenFileLimit("self");
-        if (connections + DescriptorMargin > own)
+        var own = ProcessFacts.SoftOpenFileLimit("self");
+        if (connections + ProcessFacts.DescriptorMargin > own)
         {
-            return $"the load generator may open {own} files and {connections} connections need about {connections + DescriptorMargin}";
+            return $"the load generator may open {own} files and {connections} connections need about {connections + ProcessFacts.DescriptorMargin}";
         }
 
         // nginx spreads connections over its workers, but one worker may take most of them, so each
         // process is checked for the whole count.
         foreach (var process in proxyProcesses)
         {
-            var limit = SoftOpenFileLimit(process.ToString(CultureInfo.InvariantCulture));
-            if (2 * connections + DescriptorMargin > limit)
+            var limit = ProcessFacts.SoftOpenFileLimit(process.ToString(CultureInfo.InvariantCulture));
+            if (2 * connections + ProcessFacts.DescriptorMargin > limit)
             {
-                return $"process {process} may open {limit} files and {connections} proxied connections need about {2 * connections + DescriptorMargin} (two each)";
+                return $"process {process} may open {limit} files and {connections} proxied connections need about {2 * connections + ProcessFacts.DescriptorMargin} (two each)";
             }
         }
 
@@ -40,14 +37,14 @@ public static class IdleMemoryScenario
 
     public static async Task<Dictionary<string, double>> RunAsync(Uri url, IReadOnlyList<int> proxyProcesses, int connections, TimeSpan settle)
     {
-        var baseline = ResidentKiB(proxyProcesses);
+        var baseline = ProcessFacts.ResidentKiB(proxyProcesses);
         var sockets = await WebSocketConnector.ConnectManyAsync(url, connections, parallel: 64, CancellationToken.None);
         try
         {
             var message = new byte[64];
             await Task.WhenAll(sockets.Select(socket => WebSocketConnector.EchoOnceAsync(socket, message, new byte[64], CancellationToken.None)));
             await Task.Delay(settle);
-            var loaded = ResidentKiB(proxyProcesses);
+            var loaded = ProcessFacts.ResidentKiB(proxyProcesses);
             var perConnection = (loaded - baseline) / (double)connections;
             return new Dictionary<string, double>
             {
@@ -61,36 +58,5 @@ public static class IdleMemoryScenario
         {
             await WebSocketConnector.CloseAllAsync(sockets);
         }
-    }
-
-    /// <summary>Sums VmRSS over the processes, in KiB.</summary>
-    public static long ResidentKiB(IEnumerable<int> processes) =>
-        processes.Sum(process => ReadStatusKiB(process, "VmRSS:"));
-
-    private static long ReadStatusKiB(int process, string field)
-    {
-        foreach (var line in File.ReadLines($"/proc/{process}/status"))
-        {
-            if (line.StartsWith(field, StringComparison.Ordinal))
-            {
-                return long.Parse(line[field.Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
-            }
-        }
-
-        throw new InvalidOperationException($"/proc/{process}/status has no {field} line.");
-    }
-
-    private static int SoftOpenFileLimit(string process)
-    {
-        foreach (var line in File.ReadLines($"/proc/{process}/limits"))
-        {
-            if (line.StartsWith("Max open files", StringComparison.Ordinal))
-            {
-                var soft = line["Max open files".Length..].Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries)[0];
-                return soft == "unlimited" ? int.MaxValue : int.Parse(soft, CultureInfo.InvariantCulture);
-            }
-        }
-
-        throw new InvalidOperationException($"/proc/{process}/limits has no 'Max open files' line.");
     }
 }
