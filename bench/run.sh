@@ -60,7 +60,7 @@ LATENCY_CONNECTIONS=16
 LATENCY_RATE=2000
 CONNECT_WORKERS=16
 HTTP_CONNECTIONS=64
-FLOOD_CONNECTIONS=8
+FLOOD_CONNECTIONS=64
 # Opening and closing 9,900 connections took 14 to 26 s per proxy in a trial
 # on a 2-core machine, so this timeout only bounds a proxy that stalls.
 MAX_CONNECTIONS_TIMEOUT=600

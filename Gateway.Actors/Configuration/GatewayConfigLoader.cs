@@ -109,7 +109,27 @@ public static partial class GatewayConfigLoader
             DataDirectory = ReadDataDirectory(gateway, reader),
             RequestLimits = ReadRequestLimits(gateway, reader),
             Cluster = ReadCluster(gateway, reader),
+            MaxWebSocketConnections = ReadMaxWebSocketConnections(gateway, reader),
         };
+    }
+
+    private static int? ReadMaxWebSocketConnections(Config gateway, SettingsReader reader)
+    {
+        const string path = "gateway.max-websocket-connections";
+        var value = gateway.GetValue("max-websocket-connections");
+        var text = value is not null && value.IsString() ? value.GetString()?.Trim() : null;
+        if (string.Equals(text, "auto", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        if (int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var count) && count > 0)
+        {
+            return count;
+        }
+
+        reader.Invalid(path, value, "auto, or a whole number of connections above 0 such as 10000");
+        return null;
     }
 
     private static IReadOnlyList<ListenerSettings> ReadListeners(Config gateway, SettingsReader reader)

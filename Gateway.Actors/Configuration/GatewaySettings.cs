@@ -15,6 +15,9 @@ public sealed record GatewaySettings(
     public RequestLimits RequestLimits { get; init; } = new(32 * 1024, 8 * 1024);
 
     public ClusterSettings Cluster { get; init; } = ClusterSettings.Disabled;
+
+    /// <summary>Most WebSocket connections proxied at once; null derives it from the open-file limit.</summary>
+    public int? MaxWebSocketConnections { get; init; }
 }
 
 /// <summary>One client listener; <paramref name="Tls"/> is null for plain HTTP.</summary>

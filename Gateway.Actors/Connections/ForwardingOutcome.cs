@@ -18,6 +18,7 @@ public enum ForwardingOutcome
     CircuitOpen,
     AllTargetsDown,
     ShuttingDown,
+    GatewayAtCapacity,
     CredentialsMissing,
     CredentialsExpired,
     KeyInvalid,

@@ -54,6 +54,7 @@ public static class GatewayHost
         builder.Services.AddSingleton(endpoints);
         builder.Services.AddSingleton(routes);
         builder.Services.AddSingleton<WebSocketProxy>();
+        builder.Services.AddSingleton<WebSocketCapacity>();
         builder.Services.AddSingleton<HttpProxy>();
         builder.Services.AddSingleton<SessionAffinity>();
         builder.Services.AddHttpForwarder();
@@ -119,6 +120,9 @@ public static class GatewayHost
         });
 
         var app = builder.Build();
+
+        // Sized now, from the files open before any traffic, and logged with the start-up lines.
+        app.Services.GetRequiredService<WebSocketCapacity>();
         app.UseWebSockets();
         app.Use((context, next) => KindOf(context) switch
         {

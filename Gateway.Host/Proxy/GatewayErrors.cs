@@ -27,6 +27,7 @@ public static class GatewayErrors
         ForwardingOutcome.UpstreamInvalidResponse => StatusCodes.Status502BadGateway,
         ForwardingOutcome.UpstreamTimedOut => StatusCodes.Status504GatewayTimeout,
         ForwardingOutcome.ShuttingDown => StatusCodes.Status503ServiceUnavailable,
+        ForwardingOutcome.GatewayAtCapacity => StatusCodes.Status503ServiceUnavailable,
         ForwardingOutcome.CircuitOpen => StatusCodes.Status503ServiceUnavailable,
         ForwardingOutcome.AllTargetsDown => StatusCodes.Status503ServiceUnavailable,
         ForwardingOutcome.CredentialsMissing => StatusCodes.Status401Unauthorized,
@@ -44,7 +45,7 @@ public static class GatewayErrors
         var response = context.Response;
         response.Clear();
         response.StatusCode = StatusCode(outcome);
-        if (outcome == ForwardingOutcome.ConnectionLimitReached)
+        if (outcome is ForwardingOutcome.ConnectionLimitReached or ForwardingOutcome.GatewayAtCapacity)
         {
             retryAfter ??= TimeSpan.FromSeconds(1);
         }

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using Akka.Actor;
 using Gateway.Actors.Connections;
 using Gateway.Actors.Routing;
+using Gateway.Host.Hosting;
 using Microsoft.AspNetCore.Http.Features;
 using static Gateway.Actors.Connections.ConnectionProtocol;
 
@@ -29,11 +30,13 @@ public sealed class WebSocketProxy
 
     private readonly ILogger<WebSocketProxy> _logger;
     private readonly SessionAffinity _affinity;
+    private readonly WebSocketCapacity _capacity;
 
-    public WebSocketProxy(ILogger<WebSocketProxy> logger, SessionAffinity affinity)
+    public WebSocketProxy(ILogger<WebSocketProxy> logger, SessionAffinity affinity, WebSocketCapacity capacity)
     {
         _logger = logger;
         _affinity = affinity;
+        _capacity = capacity;
     }
 
     /// <summary>
@@ -83,6 +86,28 @@ public sealed class WebSocketProxy
             return;
         }
 
+        if (!_capacity.TryAcquire())
+        {
+            await GatewayErrors.WriteAsync(context, ForwardingOutcome.GatewayAtCapacity,
+                $"The gateway is at its limit of {_capacity.Limit} concurrent WebSocket connections " +
+                "(gateway.max-websocket-connections; each connection takes two open files). Retry later.");
+            return;
+        }
+
+        try
+        {
+            await ProxyWithinCapacityAsync(context, route, path, query, access, overHttp2, upgradeFeature);
+        }
+        finally
+        {
+            _capacity.Release();
+        }
+    }
+
+    private async Task ProxyWithinCapacityAsync(
+        HttpContext context, ApiRoute route, string path, string query, ConnectionAccess? access, bool overHttp2, IHttpUpgradeFeature? upgradeFeature)
+    {
+        var api = route.Definition;
         var connectionId = Interlocked.Increment(ref s_nextConnectionId).ToString("x8");
         var headers = BuildHeaders(context);
         if (overHttp2)

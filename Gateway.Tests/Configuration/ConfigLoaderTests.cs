@@ -65,6 +65,28 @@ public sealed class ConfigLoaderTests
         Assert.Contains(error.Problems, problem => problem.StartsWith("bad.conf: " + expected));
     }
 
+    [Theory]
+    [InlineData("many")]
+    [InlineData("0")]
+    [InlineData("-5")]
+    public void WrongWebSocketCapacity_NamesExpectation(string value)
+    {
+        var error = Assert.Throws<ConfigException>(() => GatewayConfigLoader.LoadText(ValidApi + "\ngateway.max-websocket-connections = " + value, "bad.conf"));
+
+        Assert.Contains(error.Problems, problem =>
+            problem.StartsWith("bad.conf: gateway.max-websocket-connections: found") && problem.Contains("expected auto, or a whole number of connections above 0"));
+    }
+
+    [Theory]
+    [InlineData("auto", null)]
+    [InlineData("2500", 2500)]
+    public void WebSocketCapacity_ReadsAutoOrCount(string value, int? expected)
+    {
+        var settings = GatewayConfigLoader.LoadText(ValidApi + "\ngateway.max-websocket-connections = " + value, "a.conf").Gateway;
+
+        Assert.Equal(expected, settings.MaxWebSocketConnections);
+    }
+
     [Fact]
     public void MissingTarget_SaysWhatToSet()
     {

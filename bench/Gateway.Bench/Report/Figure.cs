@@ -38,6 +38,7 @@ public sealed record Figure(string Label, string Scenario, string Case, string M
         var flood = FloodCase(FloodConnections);
         figures.Add(new($"Flood, {FloodConnections} conn not reading: peak growth per conn", "flood", flood, "kibPerConnection", "KiB", false));
         figures.Add(new($"Flood, {FloodConnections} conn not reading: peak growth", "flood", flood, "peakGrowthMiB", "MiB", false));
+        figures.Add(new($"Flood, {FloodConnections} conn not reading: growth per conn in the second half", "flood", flood, "lateGrowthKiBPerConnection", "KiB", false));
         figures.Add(new("Conn at the open-file limit: attempted", "max-connections", MaxConnectionsCase, "target", "conn", true));
         figures.Add(new("Conn at the open-file limit: opened", "max-connections", MaxConnectionsCase, "opened", "conn", true));
         figures.Add(new("Conn at the open-file limit: failed", "max-connections", MaxConnectionsCase, "failed", "conn", false));
@@ -52,7 +53,7 @@ public sealed record Figure(string Label, string Scenario, string Case, string M
     public const string MaxConnectionsCase = "file-limit";
 
     /// <summary>Connections of the flood case that bench/run.sh runs; the table shows that case only.</summary>
-    public const int FloodConnections = 8;
+    public const int FloodConnections = 64;
 
     public static string ThroughputCase(int connections, int size) => $"{connections}conn-{size}B";
 

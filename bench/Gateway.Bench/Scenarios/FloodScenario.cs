@@ -8,7 +8,9 @@ namespace Gateway.Bench.Scenarios;
 /// <c>/flood</c> path, which sends 16 KiB messages as fast as it can once the client has sent one
 /// message, and the client reads nothing for the whole window. The proxy's resident set is read with
 /// the connections open and idle, then once a second during the flood. The peak growth over the idle
-/// reading, divided by the connections, is the memory that a stalled client costs the proxy.
+/// reading, divided by the connections, is the memory that a stalled client costs the proxy. The growth
+/// over the second half of the window shows whether that memory is bounded: buffers fill within the
+/// first second, and a proxy that kept reading its upstream would go on growing.
 /// </summary>
 public static class FloodScenario
 {
@@ -29,12 +31,17 @@ public static class FloodScenario
 
             var peak = idle;
             var last = idle;
-            var samples = (int)Math.Ceiling(window / SampleInterval);
+            var halfway = idle;
+            var samples = Math.Max(2, (int)Math.Ceiling(window / SampleInterval));
             for (var sample = 0; sample < samples; sample++)
             {
                 await Task.Delay(SampleInterval);
                 last = ProcessFacts.ResidentKiB(proxyProcesses);
                 peak = Math.Max(peak, last);
+                if (sample == (samples - 1) / 2)
+                {
+                    halfway = last;
+                }
             }
 
             // Without this check, a flood that never started would pass as a proxy that buffers nothing.
@@ -53,6 +60,7 @@ public static class FloodScenario
                 ["finalKiB"] = last,
                 ["peakGrowthMiB"] = (peak - idle) / 1024.0,
                 ["kibPerConnection"] = (peak - idle) / (double)connections,
+                ["lateGrowthKiBPerConnection"] = Math.Max(0, last - halfway) / (double)connections,
                 ["floodedConnections"] = flooded,
             };
         }
