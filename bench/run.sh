@@ -225,7 +225,7 @@ cat >"$RUN_DIR/machine.json" <<JSON
   "throughput": "1, 64 and 1,024 connections, 64 B and 16 KiB binary messages, ${WARMUP} s warm-up then ${DURATION} s measured",
   "latency": "$LATENCY_CONNECTIONS connections, $LATENCY_RATE messages/s in all, 64 B, ${WARMUP} s warm-up then ${LATENCY_SECONDS} s measured",
   "connect": "$CONNECT_WORKERS workers each opening connections one after another, ${WARMUP} s warm-up then ${CONNECT_SECONDS} s measured",
-  "memory-method": "$(IFS=,; echo "${IDLE_COUNTS[*]}" | sed 's/,/ and /') connections, read 3 s after the last one opened, on proxies that have served only a warm-up",
+  "memory-method": "$(IFS=,; echo "${IDLE_COUNTS[*]}" | sed 's/,/ and /') connections, read 3 s after the last one opened, on proxies that have served only a warm-up; each case counts growth from the resident set before the first case",
   "http": "wrk, 2 threads, $HTTP_CONNECTIONS keep-alive connections, ${HTTP_SECONDS} s, GET of the echo upstream's JSON description of the request (about 300 bytes)",
   "flood": "$FLOOD_CONNECTIONS connections that read nothing for ${FLOOD_SECONDS} s, on proxies that have served only the idle-memory and heap-snapshot cases",
   "max-connections": "$( [[ $MODE == full ]] && echo "gateway, nginx and yarp, once each after the last round; the count is the proxy's soft open-file limit less a reserve, halved (two descriptors per proxied connection), and at most the load generator's and the echo upstream's limits less theirs; a reserve is the descriptors the process has open before the case plus 64, and at least 200" || echo "not run in quick mode")"
@@ -255,10 +255,24 @@ for contender in "${PROXIES[@]}"; do
   dotnet "$BENCH_DLL" connect-rate --url "${URL[$contender]}" --contender "$contender" --round 0 \
     --workers 8 --warmup 0 --duration 1 --out "$RUN_DIR/warmup.jsonl" >/dev/null
 done
+# Every case counts growth from the resident set before the first one, because
+# a .NET proxy keeps the heap an earlier case's connections used.
+resident_kib() {
+  local total=0 pid
+  for pid in ${1//,/ }; do
+    total=$((total + $(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")))
+  done
+  echo "$total"
+}
+declare -A START_KIB
+for contender in "${PROXIES[@]}"; do
+  START_KIB[$contender]="$(resident_kib "${PROXY_PIDS[$contender]}")"
+done
 for count in "${IDLE_COUNTS[@]}"; do
   log "Idle memory, $count connections"
   for contender in "${PROXIES[@]}"; do
-    bench idle-memory --url "${URL[$contender]}" --contender "$contender" --connections "$count" --pids "${PROXY_PIDS[$contender]}"
+    bench idle-memory --url "${URL[$contender]}" --contender "$contender" --connections "$count" \
+      --pids "${PROXY_PIDS[$contender]}" --start-kib "${START_KIB[$contender]}"
   done
 done
 
@@ -286,6 +300,9 @@ log "Flood, $FLOOD_CONNECTIONS connections not reading for $FLOOD_SECONDS s"
 for contender in "${PROXIES[@]}"; do
   bench flood --url "${URL[$contender]}flood" --contender "$contender" --connections "$FLOOD_CONNECTIONS" \
     --pids "${PROXY_PIDS[$contender]}" --duration "$FLOOD_SECONDS" >/dev/null
+  # The echo upstream winds down the flood loops of the closed connections
+  # before the next contender connects; YARP answered 504 without this pause.
+  sleep 3
 done
 
 # 7. Warm-up: every contender runs every kind of case once, unrecorded. The

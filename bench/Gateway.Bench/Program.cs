@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net.WebSockets;
 using System.Text.Json;
 using Gateway.Bench;
@@ -13,7 +14,7 @@ const string Usage = """
       throughput    --connections N --size BYTES
       latency       --connections N --rate MESSAGES_PER_SECOND --size BYTES
       connect-rate  --workers N
-      idle-memory   --connections N --pids PID,PID... --settle SECONDS
+      idle-memory   --connections N --pids PID,PID... --settle SECONDS [--start-kib KIB]
       flood         --connections N --pids PID,PID... --duration SECONDS    (the URL ends in /flood)
       max-connections --pids PID,PID... --upstream-pid PID --settle SECONDS --timeout SECONDS [--at-most N]
                     (as many idle connections as the open-file limits of the proxy, the upstream and
@@ -131,7 +132,9 @@ static async Task<ScenarioResult> RunScenarioAsync(string command, Options optio
                 throw new SkippedException(problem);
             }
 
-            return new(await IdleMemoryScenario.RunAsync(options.Url(), pids, connections, options.Seconds("settle", 3)));
+            var start = options.Text("start-kib", "");
+            long? startKiB = start.Length == 0 ? null : long.Parse(start, CultureInfo.InvariantCulture);
+            return new(await IdleMemoryScenario.RunAsync(options.Url(), pids, connections, options.Seconds("settle", 3), startKiB));
         case "flood":
             return new(await FloodScenario.RunAsync(options.Url(), Pids(), options.Integer("connections"), duration));
         case "max-connections":
