@@ -103,10 +103,21 @@ public sealed class WebSocketEchoTests
         Assert.Equal("custom reason ü", client.CloseStatusDescription);
     }
 
+    /// <summary>
+    /// Sends one message and receives its echo. The echo starts before the send ends, so both run at
+    /// once: a client that read only after sending 16 MiB would need every socket buffer between it and
+    /// the echo server to hold the whole message, and would stall when they do not.
+    /// </summary>
     internal static async Task<(WebSocketMessageType Type, byte[] Payload)> SendAndReceiveAsync(
         ClientWebSocket client, byte[] message, WebSocketMessageType type, CancellationToken cancellationToken)
     {
+        var receiving = ReceiveMessageAsync(client, cancellationToken);
         await client.SendAsync(message, type, endOfMessage: true, cancellationToken);
+        return await receiving;
+    }
+
+    private static async Task<(WebSocketMessageType Type, byte[] Payload)> ReceiveMessageAsync(ClientWebSocket client, CancellationToken cancellationToken)
+    {
         var received = new MemoryStream();
         var buffer = new byte[64 * 1024];
         while (true)
