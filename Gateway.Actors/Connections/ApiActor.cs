@@ -152,10 +152,12 @@ public sealed class ApiActor : ReceiveActor
             // Serilog directly: Akka's logging adapter takes at most six template arguments.
             SummaryLog.Information(
                 "WebSocket {ConnectionId} on {ApiId} from {ClientAddress} to {Upstream} closed by {ClosedBy} after {DurationMs} ms: " +
-                "{BytesToUpstream} bytes in {FramesToUpstream} frames up, {BytesToClient} bytes in {FramesToClient} frames down, " +
+                "{BytesToUpstream} bytes in {FramesToUpstream} frames ({MessagesToUpstream} messages) up, " +
+                "{BytesToClient} bytes in {FramesToClient} frames ({MessagesToClient} messages) down, " +
                 "close codes client {ClientCloseCode} upstream {UpstreamCloseCode} gateway {GatewayCloseCode}",
                 summary.ConnectionId, summary.ApiId, summary.ClientAddress, summary.Upstream, summary.ClosedBy, (long)summary.Duration.TotalMilliseconds,
-                summary.BytesToUpstream, summary.FramesToUpstream, summary.BytesToClient, summary.FramesToClient,
+                summary.BytesToUpstream, summary.FramesToUpstream, summary.MessagesToUpstream,
+                summary.BytesToClient, summary.FramesToClient, summary.MessagesToClient,
                 summary.ClientCloseCode, summary.UpstreamCloseCode, summary.GatewayCloseCode);
         }
 

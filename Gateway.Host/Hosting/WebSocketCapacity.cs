@@ -17,6 +17,9 @@ public sealed class WebSocketCapacity
     /// <summary>Open files kept for everything but proxied WebSockets: HTTP clients and upstreams, cluster links.</summary>
     public const int Reserve = 256;
 
+    /// <summary>An automatic limit below this many connections is logged as a warning.</summary>
+    private const int LowAutoLimit = 1000;
+
     private int _live;
 
     public WebSocketCapacity(GatewaySettings settings, ILogger<WebSocketCapacity> logger)
@@ -32,6 +35,13 @@ public sealed class WebSocketCapacity
                 "gateway.max-websocket-connections = {Configured}, but the open-file limit ({FileLimit}) leaves room for about {Fit} " +
                 "WebSocket connections (two files each); raise it with 'ulimit -n' or lower the setting, or the process may run out of files",
                 configured, fileLimit, fit);
+        }
+        else if (settings.MaxWebSocketConnections is null && allowed < LowAutoLimit)
+        {
+            logger.LogWarning(
+                "The open-file limit ({FileLimit}) leaves room for only {Limit} concurrent WebSocket connections (two files each, " +
+                "{Reserve} kept for HTTP traffic); raise it with 'ulimit -n' to accept more",
+                fileLimit, Limit, Reserve);
         }
         else
         {

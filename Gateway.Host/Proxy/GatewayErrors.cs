@@ -45,6 +45,14 @@ public static class GatewayErrors
         var response = context.Response;
         response.Clear();
         response.StatusCode = StatusCode(outcome);
+
+        // One line per refusal, so an operator sees clients turned away: a warning when the gateway or an
+        // upstream is the cause, debug for client errors and limits, which a flood of requests could
+        // turn into a flood of lines. The query string stays out of the log: it may carry a credential.
+        var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(GatewayErrors));
+        logger.Log(response.StatusCode >= 500 ? LogLevel.Warning : LogLevel.Debug,
+            "{Method} {Path} from {ClientAddress}: {StatusCode} ({Outcome}): {Error}",
+            context.Request.Method, context.Request.Path.Value, ForwardedHeaders.ClientAddress(context), response.StatusCode, outcome, message);
         if (outcome is ForwardingOutcome.ConnectionLimitReached or ForwardingOutcome.GatewayAtCapacity)
         {
             retryAfter ??= TimeSpan.FromSeconds(1);
