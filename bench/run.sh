@@ -301,7 +301,7 @@ for contender in "${PROXIES[@]}"; do
   bench flood --url "${URL[$contender]}flood" --contender "$contender" --connections "$FLOOD_CONNECTIONS" \
     --pids "${PROXY_PIDS[$contender]}" --duration "$FLOOD_SECONDS" >/dev/null
   # The echo upstream winds down the flood loops of the closed connections
-  # before the next contender connects; YARP answered 504 without this pause.
+  # before the next contender connects; without this pause YARP returned 504.
   sleep 3
 done
 

@@ -38,24 +38,7 @@ internal static class PreservedHostTls
                 return stream;
             }
 
-            var sslStream = new SslStream(stream, leaveInnerStreamOpen: false);
-            try
-            {
-                await sslStream.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
-                {
-                    TargetHost = context.DnsEndPoint.Host,
-                    EnabledSslProtocols = template.EnabledSslProtocols,
-                    RemoteCertificateValidationCallback = template.RemoteCertificateValidationCallback,
-                    ClientCertificateContext = template.ClientCertificateContext,
-                    ApplicationProtocols = new List<SslApplicationProtocol> { SslApplicationProtocol.Http11 },
-                }, cancellationToken).ConfigureAwait(false);
-                return sslStream;
-            }
-            catch
-            {
-                await sslStream.DisposeAsync().ConfigureAwait(false);
-                throw;
-            }
+            return await UpstreamHandlers.StartHttp11TlsAsync(stream, template, context.DnsEndPoint.Host, cancellationToken).ConfigureAwait(false);
         };
     }
 

@@ -64,24 +64,7 @@ public sealed class UpstreamConnector
 
         // SNI and the name the certificate must carry are the target's host, also when the API sends the
         // client's Host header upstream (preserve-host-header).
-        var tls = new SslStream(stream, leaveInnerStreamOpen: false);
-        try
-        {
-            await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
-            {
-                TargetHost = target.IdnHost,
-                EnabledSslProtocols = _tls.EnabledSslProtocols,
-                RemoteCertificateValidationCallback = _tls.RemoteCertificateValidationCallback,
-                ClientCertificateContext = _tls.ClientCertificateContext,
-                ApplicationProtocols = new List<SslApplicationProtocol> { SslApplicationProtocol.Http11 },
-            }, cancellationToken).ConfigureAwait(false);
-            return tls;
-        }
-        catch
-        {
-            await tls.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
+        return await UpstreamHandlers.StartHttp11TlsAsync(stream, _tls, target.IdnHost, cancellationToken).ConfigureAwait(false);
     }
 
     internal static async ValueTask<Stream> ConnectTcpAsync(DnsEndPoint endpoint, CancellationToken cancellationToken)

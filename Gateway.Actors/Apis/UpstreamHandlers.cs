@@ -44,6 +44,32 @@ public static class UpstreamHandlers
     }
 
     /// <summary>
+    /// Runs TLS over <paramref name="stream"/> with the API's options, <paramref name="host"/> as the SNI
+    /// name and the name the certificate must carry, and ALPN http/1.1. On failure the stream is disposed.
+    /// </summary>
+    internal static async Task<Stream> StartHttp11TlsAsync(Stream stream, SslClientAuthenticationOptions template, string host, CancellationToken cancellationToken)
+    {
+        var tls = new SslStream(stream, leaveInnerStreamOpen: false);
+        try
+        {
+            await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+            {
+                TargetHost = host,
+                EnabledSslProtocols = template.EnabledSslProtocols,
+                RemoteCertificateValidationCallback = template.RemoteCertificateValidationCallback,
+                ClientCertificateContext = template.ClientCertificateContext,
+                ApplicationProtocols = new List<SslApplicationProtocol> { SslApplicationProtocol.Http11 },
+            }, cancellationToken).ConfigureAwait(false);
+            return tls;
+        }
+        catch
+        {
+            await tls.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>
     /// Builds the TLS client options: trust, the client certificate and the versions. The SNI name and
     /// the name to validate are set per connection: SocketsHttpHandler takes the Host header's name (the
     /// target host unless preserve-host-header is on), <see cref="UpstreamConnector"/> the target host.

@@ -4,13 +4,13 @@ using Gateway.Actors.Configuration;
 namespace Gateway.Host.Hosting;
 
 /// <summary>
-/// Counts the WebSocket connections the gateway proxies and refuses new ones beyond its limit, so
+/// Counts the WebSocket connections the gateway proxies and rejects new ones beyond its limit, so
 /// that the process never runs out of open files.
 /// </summary>
 /// <remarks>
 /// A process without free file descriptors cannot accept connections, open upstream sockets or even
-/// load an assembly for an error path: a gateway driven there aborted. The limit keeps a reserve for
-/// HTTP traffic, listeners, logs and the runtime.
+/// load an assembly for an error path, and the runtime then aborts the process. The limit keeps a
+/// reserve for HTTP traffic, listeners, logs and the runtime.
 /// </remarks>
 public sealed class WebSocketCapacity
 {

@@ -21,10 +21,10 @@ public sealed class WebSocketCapacityTests
         await first.ConnectAsync(gateway.WsUri("/echo/"), cancellation.Token);
         await second.ConnectAsync(gateway.WsUri("/echo/"), cancellation.Token);
 
-        var refused = await HandshakeTests.ErrorOfUpgradeAsync(gateway, "/echo/", cancellation.Token);
+        var error = await HandshakeTests.ErrorOfUpgradeAsync(gateway, "/echo/", cancellation.Token);
 
-        Assert.Equal(503, refused.Status);
-        Assert.Contains("limit of 2 concurrent WebSocket connections", refused.Message);
+        Assert.Equal(503, error.Status);
+        Assert.Contains("limit of 2 concurrent WebSocket connections", error.Message);
 
         // The place is given back once the first connection's request ends on the gateway.
         await first.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", cancellation.Token);

@@ -89,14 +89,27 @@ public static class WebSocketConnector
     }
 
     /// <summary>Closes every socket with a close handshake, waiting at most a few seconds, then disposes them.</summary>
-    public static async Task CloseAllAsync(IReadOnlyList<ClientWebSocket> sockets)
+    /// <param name="abortAfterCloseFrame">
+    /// Sends the close frame without waiting for the peer's, then aborts: for connections with a backlog
+    /// of unread messages, which a close handshake would have to read through first.
+    /// </param>
+    public static async Task CloseAllAsync(IReadOnlyList<ClientWebSocket> sockets, bool abortAfterCloseFrame = false)
     {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(abortAfterCloseFrame ? 2 : 10));
         await Task.WhenAll(sockets.Select(async socket =>
         {
             try
             {
-                if (socket.State == WebSocketState.Open)
+                if (socket.State != WebSocketState.Open)
+                {
+                    return;
+                }
+
+                if (abortAfterCloseFrame)
+                {
+                    await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, timeout.Token);
+                }
+                else
                 {
                     await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, timeout.Token);
                 }
@@ -107,6 +120,11 @@ public static class WebSocketConnector
             }
             finally
             {
+                if (abortAfterCloseFrame)
+                {
+                    socket.Abort();
+                }
+
                 socket.Dispose();
             }
         }));

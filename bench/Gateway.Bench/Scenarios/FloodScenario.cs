@@ -66,7 +66,7 @@ public static class FloodScenario
         }
         finally
         {
-            await AbandonAllAsync(sockets);
+            await WebSocketConnector.CloseAllAsync(sockets, abortAfterCloseFrame: true);
         }
     }
 
@@ -92,33 +92,5 @@ public static class FloodScenario
             }
         }));
         return received.Count(flooded => flooded);
-    }
-
-    /// <summary>
-    /// Sends a close frame on each connection and drops it. Waiting for the close handshake would mean
-    /// reading the whole backlog of flood messages first, so the sockets are aborted after the close frame.
-    /// </summary>
-    private static async Task AbandonAllAsync(IReadOnlyList<ClientWebSocket> sockets)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-        await Task.WhenAll(sockets.Select(async socket =>
-        {
-            try
-            {
-                if (socket.State == WebSocketState.Open)
-                {
-                    await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, timeout.Token);
-                }
-            }
-            catch (Exception error) when (error is WebSocketException or OperationCanceledException)
-            {
-                // The abort below ends the connection anyway.
-            }
-            finally
-            {
-                socket.Abort();
-                socket.Dispose();
-            }
-        }));
     }
 }

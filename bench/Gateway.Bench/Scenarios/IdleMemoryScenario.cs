@@ -9,9 +9,9 @@ namespace Gateway.Bench.Scenarios;
 /// by the number of connections.
 /// </summary>
 /// <remarks>
-/// The growth is counted from the resident set before the first idle case when the caller gives it:
-/// a .NET process keeps the heap that an earlier case's connections used, so a second case measured
-/// from its own start would get that memory for free (17 KiB instead of 22 KiB per connection).
+/// The growth is counted from the resident set before the first idle case when the caller gives it.
+/// A .NET process keeps the heap that an earlier case's connections used, so a second case measured
+/// from its own start would get that memory for free (17 KiB instead of 21 KiB per connection).
 /// </remarks>
 public static class IdleMemoryScenario
 {

@@ -24,7 +24,7 @@ public static class MaxConnectionsScenario
     // A .NET process keeps every loaded assembly open: the gateway had 223 descriptors open at start and
     // 235 after its first 1,000 connections, so a fixed margin of 200 ran it out of descriptors. The
     // gateway also keeps 256 descriptors for HTTP traffic (WebSocketCapacity.Reserve in Gateway.Host)
-    // and answers upgrades beyond that with 503, so every proxy is asked for what leaves the same room.
+    // and rejects upgrades beyond that with 503, so every proxy is asked for what leaves the same room.
     private const int Headroom = 300;
 
     /// <summary>Computes the connection count from the processes' soft open-file limits, capped at <paramref name="atMost"/>.</summary>
